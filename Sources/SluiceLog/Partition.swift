@@ -1,0 +1,349 @@
+import NIOCore
+import SluiceCore
+
+/// Which records a reader may see.
+public enum IsolationLevel: Sendable, Hashable {
+    /// Everything up to the high watermark, aborted transactional data included.
+    case readUncommitted
+    /// Only up to the last stable offset; aborted transactions are listed so readers skip them.
+    case readCommitted
+}
+
+/// What an append did.
+public struct AppendResult: Sendable, Equatable {
+    public var baseOffset: Int64
+    public var lastOffset: Int64
+    /// The log-append time stamped on the batch, -1 when the topic keeps create time.
+    public var logAppendTime: Int64
+    public var logStartOffset: Int64
+    /// The batch was a retry of one already appended; the offsets are the original ones.
+    public var isDuplicate: Bool
+}
+
+/// What a read returned: whole batches, as stored.
+public struct FetchResult: Sendable {
+    /// Concatenated record batches, starting with the batch that holds the requested offset.
+    public var records: ByteBuffer
+    public var highWatermark: Int64
+    public var lastStableOffset: Int64
+    public var logStartOffset: Int64
+    /// For read_committed: aborted transactions that overlap the returned range.
+    public var abortedTransactions: [AbortedTransaction]
+}
+
+/// One partition of a topic: an ordered list of segments with one writer at a time and any number of
+/// concurrent readers. Appends are acknowledged per the log's durability policy.
+public final class Partition: @unchecked Sendable {
+    public let topicPartition: TopicPartition
+    let directory: String
+    let durability: DurabilityPolicy
+    let lock = Lock()
+    /// Serialises flushes so that a durable offset is only published after its data was synced.
+    private let flushLock = Lock()
+    /// Called (outside the lock) when the partition has unsynced data, so the flusher picks it up.
+    var onDirty: (@Sendable (Partition) -> Void)?
+
+    // State below is guarded by `lock`.
+    var config: TopicConfig
+    var segments: [Segment]
+    var logStartOffset: Int64
+    var durableOffset: Int64
+    var producerState: ProducerStateManager
+    var recoveryPoint: Int64
+    var failure: SluiceError?
+    var isClosed = false
+    private var durabilityWaiters: [(offset: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var dataWaiters: [UInt64: DataWaiter] = [:]
+    private var nextWaiterId: UInt64 = 0
+
+    struct DataWaiter {
+        var offset: Int64
+        var isolation: IsolationLevel
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    static let logStartOffsetFile = "log-start-offset"
+    static let recoveryPointFile = "recovery-point"
+    /// Producer-state snapshots kept per partition.
+    static let snapshotsKeptCount = 3
+
+    init(topicPartition: TopicPartition, directory: String, config: TopicConfig, durability: DurabilityPolicy,
+         segments: [Segment], logStartOffset: Int64, producerState: ProducerStateManager, recoveryPoint: Int64) {
+        precondition(!segments.isEmpty, "a partition has at least one segment")
+        self.topicPartition = topicPartition
+        self.directory = directory
+        self.config = config
+        self.durability = durability
+        self.segments = segments
+        self.logStartOffset = logStartOffset
+        self.producerState = producerState
+        self.recoveryPoint = recoveryPoint
+        self.durableOffset = segments.last!.nextOffset
+    }
+
+    var activeSegment: Segment { self.segments[self.segments.count - 1] }
+
+    // MARK: Offsets
+
+    /// The offset the next appended record gets.
+    public var logEndOffset: Int64 { self.lock.withLock { self.activeSegment.nextOffset } }
+    /// The end of what readers may see: durable data under fsync policies, all written data otherwise.
+    public var highWatermark: Int64 { self.lock.withLock { self.highWatermarkLocked } }
+    public var lastStableOffset: Int64 { self.lock.withLock { self.lastStableOffsetLocked } }
+    public var startOffset: Int64 { self.lock.withLock { self.logStartOffset } }
+    public var topicConfig: TopicConfig { self.lock.withLock { self.config } }
+
+    var highWatermarkLocked: Int64 {
+        if case .osManaged = self.durability { return self.activeSegment.nextOffset }
+        return self.durableOffset
+    }
+
+    var lastStableOffsetLocked: Int64 {
+        let highWatermark = self.highWatermarkLocked
+        guard let firstUnstable = self.producerState.firstUnstableOffset else { return highWatermark }
+        return min(firstUnstable, highWatermark)
+    }
+
+    /// Bytes of all segments.
+    public var byteCount: Int64 { self.lock.withLock { self.segments.reduce(0) { $0 + $1.byteCount } } }
+    public var segmentCount: Int { self.lock.withLock { self.segments.count } }
+
+    // MARK: Appending
+
+    /// Appends a batch: validates it, checks producer state, assigns offsets and writes it. The data is
+    /// not yet durable: await `waitUntilDurable(result.lastOffset + 1)` or use `appendDurably`.
+    public func append(_ incoming: RecordBatch, now: Int64 = currentTimeMillis()) throws(SluiceError) -> AppendResult {
+        var batch = incoming
+        try batch.validate()
+        let control = try batch.controlRecord()
+        let info = ProducerBatchInfo(batch)
+        var wake: [CheckedContinuation<Void, Never>] = []
+        let result: AppendResult = try self.lock.withLock { () throws(SluiceError) -> AppendResult in
+            if let failure = self.failure { throw failure }
+            guard !self.isClosed else { throw SluiceError(.closed, "partition \(self.topicPartition) is closed") }
+            guard batch.byteCount <= Int(self.config.maxMessageBytes) else {
+                throw SluiceError(.limitExceeded, "batch of \(batch.byteCount) bytes exceeds max.message.bytes \(self.config.maxMessageBytes) of \(self.topicPartition.topic)")
+            }
+            switch try self.producerState.check(info) {
+            case .duplicate(let first, let last):
+                return AppendResult(baseOffset: first, lastOffset: last, logAppendTime: -1, logStartOffset: self.logStartOffset, isDuplicate: true)
+            case .append:
+                break
+            }
+            let baseOffset = self.activeSegment.nextOffset
+            batch.setBaseOffset(baseOffset)
+            batch.setPartitionLeaderEpoch(0)
+            var logAppendTime: Int64 = -1
+            if self.config.logAppendTime {
+                batch.setLogAppendTime(now)
+                logAppendTime = now
+            }
+            try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: batch.lastOffset, now: now)
+            try self.activeSegment.append(batch, indexIntervalBytes: self.config.indexIntervalBytes)
+            let firstUnstableBefore = self.producerState.firstUnstableOffset
+            if let completed = self.producerState.update(info, firstOffset: baseOffset, lastOffset: batch.lastOffset, control: control),
+               completed.isAborted {
+                self.activeSegment.transactionIndex.append(AbortedTransaction(
+                    producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.markerOffset,
+                    lastStableOffset: self.producerState.firstUnstableOffset ?? batch.nextOffset))
+            }
+            if case .osManaged = self.durability {
+                wake = self.takeSatisfiedDataWaiters()
+            } else if firstUnstableBefore != self.producerState.firstUnstableOffset {
+                wake = self.takeSatisfiedDataWaiters()
+            }
+            return AppendResult(baseOffset: baseOffset, lastOffset: batch.lastOffset, logAppendTime: logAppendTime,
+                                logStartOffset: self.logStartOffset, isDuplicate: false)
+        }
+        for continuation in wake { continuation.resume() }
+        if !result.isDuplicate { self.onDirty?(self) }
+        return result
+    }
+
+    /// Appends and returns once the batch is durable under the log's policy.
+    public func appendDurably(_ batch: RecordBatch, now: Int64 = currentTimeMillis()) async throws -> AppendResult {
+        let result = try self.append(batch, now: now)
+        if case .fsyncPerAppend = self.durability { try self.flush() }
+        try await self.waitUntilDurable(result.lastOffset + 1)
+        return result
+    }
+
+    /// Returns once every offset below `offset` is durable.
+    public func waitUntilDurable(_ offset: Int64) async throws {
+        if case .osManaged = self.durability { return }
+        let ready: Bool = try self.lock.withLock { () throws(SluiceError) -> Bool in
+            if let failure = self.failure { throw failure }
+            return self.durableOffset >= offset
+        }
+        if ready { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let immediate: Result<Void, SluiceError>? = self.lock.withLock {
+                if let failure = self.failure { return .failure(failure) }
+                if self.durableOffset >= offset { return .success(()) }
+                self.durabilityWaiters.append((offset, continuation))
+                return nil
+            }
+            if let immediate { continuation.resume(with: immediate.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// Rolls to a new segment when the batch would not fit, the segment is too old, or offsets would
+    /// overflow the index's 32-bit relative offsets. Syncs the old segment and snapshots producer state.
+    private func rollIfNeeded(incomingByteCount: Int64, lastOffset: Int64, now: Int64) throws(SluiceError) {
+        let active = self.activeSegment
+        guard !active.isEmpty else { return }
+        let tooBig = active.byteCount + incomingByteCount > self.config.segmentBytes
+        let tooOld = now - (active.firstBatchTimestamp ?? now) > self.config.segmentMs
+        let overflow = lastOffset - active.baseOffset > Int64(UInt32.max) - 1
+        guard tooBig || tooOld || overflow else { return }
+        try self.roll()
+    }
+
+    /// Closes the active segment and opens a new one at the log end offset. Lock held.
+    func roll() throws(SluiceError) {
+        let old = self.activeSegment
+        let newBase = old.nextOffset
+        try old.file.sync()
+        old.isDirty = false
+        try old.persistIndexes()
+        try FileSystem.writeAtomically(self.producerState.snapshotBytes, to: self.directory + "/" + ProducerStateManager.snapshotFileName(newBase))
+        let segment = try Segment(creatingIn: self.directory, baseOffset: newBase)
+        self.segments.append(segment)
+        try FileSystem.syncDirectory(self.directory)
+        self.durableOffset = max(self.durableOffset, newBase)
+        try self.writeRecoveryPoint(newBase)
+        self.removeOldSnapshots()
+    }
+
+    func writeRecoveryPoint(_ offset: Int64) throws(SluiceError) {
+        var bytes: [UInt8] = []
+        appendBigEndian(offset, to: &bytes)
+        try FileSystem.writeAtomically(bytes, to: self.directory + "/" + Self.recoveryPointFile)
+        self.recoveryPoint = offset
+    }
+
+    func writeLogStartOffset() throws(SluiceError) {
+        var bytes: [UInt8] = []
+        appendBigEndian(self.logStartOffset, to: &bytes)
+        try FileSystem.writeAtomically(bytes, to: self.directory + "/" + Self.logStartOffsetFile)
+    }
+
+    private func removeOldSnapshots() {
+        let snapshots = Self.snapshotOffsets(in: self.directory)
+        for offset in snapshots.dropLast(Self.snapshotsKeptCount) {
+            try? FileSystem.remove(self.directory + "/" + ProducerStateManager.snapshotFileName(offset))
+        }
+    }
+
+    static func snapshotOffsets(in directory: String) -> [Int64] {
+        ((try? FileSystem.list(directory)) ?? []).compactMap { name in
+            guard name.hasSuffix(ProducerStateManager.snapshotSuffix) else { return nil }
+            return Int64(name.dropLast(ProducerStateManager.snapshotSuffix.count))
+        }.sorted()
+    }
+
+    // MARK: Flushing
+
+    /// Syncs every segment written since the last flush and publishes the new durable offset.
+    public func flush() throws(SluiceError) {
+        try self.flushLock.withLock { () throws(SluiceError) in
+            let (target, toSync) = self.lock.withLock { () -> (Int64, [Segment]) in
+                let dirty = self.segments.filter(\.isDirty)
+                for segment in dirty { segment.isDirty = false }
+                return (self.activeSegment.nextOffset, dirty)
+            }
+            do throws(SluiceError) {
+                for segment in toSync { try segment.file.sync() }
+            } catch {
+                // After a failed fsync the page cache may have dropped the data: stop accepting writes.
+                let waiters = self.lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
+                    self.failure = error
+                    defer { self.durabilityWaiters.removeAll() }
+                    return self.durabilityWaiters.map(\.continuation)
+                }
+                for waiter in waiters { waiter.resume(throwing: error) }
+                throw error
+            }
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            var wake: [CheckedContinuation<Void, Never>] = []
+            self.lock.withLock {
+                guard target > self.durableOffset else { return }
+                self.durableOffset = target
+                self.durabilityWaiters.removeAll { waiter in
+                    guard waiter.offset <= target else { return false }
+                    ready.append(waiter.continuation)
+                    return true
+                }
+                wake = self.takeSatisfiedDataWaiters()
+            }
+            for continuation in ready { continuation.resume() }
+            for continuation in wake { continuation.resume() }
+        }
+    }
+
+    /// Whether data was written that is not synced yet.
+    var hasUnsyncedData: Bool { self.lock.withLock { self.segments.contains(where: \.isDirty) } }
+
+    // MARK: Waiting for data
+
+    /// Returns when data beyond `offset` is visible under `isolation`, or at `deadline`.
+    public func waitForData(beyond offset: Int64, isolation: IsolationLevel, deadline: ContinuousClock.Instant) async {
+        let waiterId: UInt64 = self.lock.withLock {
+            self.nextWaiterId += 1
+            return self.nextWaiterId
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let ready = self.lock.withLock { () -> Bool in
+                        if self.isClosed || self.visibleEnd(isolation) > offset { return true }
+                        self.dataWaiters[waiterId] = DataWaiter(offset: offset, isolation: isolation, continuation: continuation)
+                        return false
+                    }
+                    if ready { continuation.resume() }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                let waiter = self.lock.withLock { self.dataWaiters.removeValue(forKey: waiterId) }
+                waiter?.continuation.resume()
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    func visibleEnd(_ isolation: IsolationLevel) -> Int64 {
+        isolation == .readCommitted ? self.lastStableOffsetLocked : self.highWatermarkLocked
+    }
+
+    /// Removes and returns the data waiters that can proceed. Lock held.
+    func takeSatisfiedDataWaiters() -> [CheckedContinuation<Void, Never>] {
+        guard !self.dataWaiters.isEmpty else { return [] }
+        var ready: [CheckedContinuation<Void, Never>] = []
+        for (id, waiter) in self.dataWaiters where self.isClosed || self.visibleEnd(waiter.isolation) > waiter.offset {
+            ready.append(waiter.continuation)
+            self.dataWaiters.removeValue(forKey: id)
+        }
+        return ready
+    }
+
+    // MARK: Closing
+
+    /// Flushes, writes indexes and a producer-state snapshot. Readers waiting are released.
+    func close() throws(SluiceError) {
+        try self.flush()
+        let wake: [CheckedContinuation<Void, Never>] = try self.lock.withLock { () throws(SluiceError) -> [CheckedContinuation<Void, Never>] in
+            guard !self.isClosed else { return [] }
+            self.isClosed = true
+            if self.failure == nil {
+                try self.activeSegment.persistIndexes()
+                try FileSystem.writeAtomically(self.producerState.snapshotBytes,
+                                               to: self.directory + "/" + ProducerStateManager.snapshotFileName(self.activeSegment.nextOffset))
+                self.removeOldSnapshots()
+            }
+            return self.takeSatisfiedDataWaiters()
+        }
+        for continuation in wake { continuation.resume() }
+    }
+}

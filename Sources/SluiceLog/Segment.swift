@@ -1,0 +1,198 @@
+import NIOCore
+import SluiceCore
+
+/// One segment of a partition: a `.log` file of record batches starting at `baseOffset`, with its
+/// offset, time and aborted-transaction indexes. All mutation happens under the partition's lock;
+/// readers take the file and a byte bound under the lock and read without it.
+final class Segment: @unchecked Sendable {
+    let directory: String
+    let baseOffset: Int64
+    let file: LogFile
+    /// Bytes of valid batches in the file.
+    private(set) var byteCount: Int64
+    /// The offset after the last batch, `baseOffset` while empty.
+    private(set) var nextOffset: Int64
+    /// The largest timestamp of any batch, -1 while empty.
+    private(set) var maxTimestamp: Int64 = -1
+    /// The max timestamp of the first batch: segment.ms counts from it.
+    private(set) var firstBatchTimestamp: Int64?
+    var offsetIndex: OffsetIndex
+    var timeIndex: TimeIndex
+    var transactionIndex = TransactionIndex()
+    private var bytesSinceIndexEntry: Int64 = 0
+    /// Whether bytes were written since the last fsync.
+    var isDirty = false
+
+    static let logSuffix = ".log"
+    static let indexSuffix = ".index"
+    static let timeIndexSuffix = ".timeindex"
+    static let transactionIndexSuffix = ".txnindex"
+    static let cleanedSuffix = ".cleaned"
+    static let swapSuffix = ".swap"
+
+    var logPath: String { Self.path(self.directory, self.baseOffset, Self.logSuffix) }
+
+    static func path(_ directory: String, _ baseOffset: Int64, _ suffix: String) -> String {
+        directory + "/" + segmentFileStem(baseOffset) + suffix
+    }
+
+    /// A new, empty segment.
+    init(creatingIn directory: String, baseOffset: Int64) throws(SluiceError) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        let path = Self.path(directory, baseOffset, Self.logSuffix)
+        self.file = try LogFile(path: path, create: true)
+        try self.file.truncate(to: 0)
+        self.byteCount = 0
+        self.nextOffset = baseOffset
+        self.offsetIndex = OffsetIndex(baseOffset: baseOffset)
+        self.timeIndex = TimeIndex(baseOffset: baseOffset)
+    }
+
+    /// An existing segment whose batches are not scanned yet: `recover` or `loadIndexes` follows.
+    init(openingIn directory: String, baseOffset: Int64) throws(SluiceError) {
+        self.directory = directory
+        self.baseOffset = baseOffset
+        self.file = try LogFile(path: Self.path(directory, baseOffset, Self.logSuffix), create: false)
+        self.byteCount = try self.file.size()
+        self.nextOffset = baseOffset
+        self.offsetIndex = OffsetIndex(baseOffset: baseOffset)
+        self.timeIndex = TimeIndex(baseOffset: baseOffset)
+    }
+
+    var isEmpty: Bool { self.byteCount == 0 }
+
+    // MARK: Appending
+
+    /// Writes a batch whose base offset is already assigned. On failure the file is cut back so the
+    /// segment stays as it was.
+    func append(_ batch: RecordBatch, indexIntervalBytes: Int32) throws(SluiceError) {
+        precondition(batch.baseOffset >= self.nextOffset, "offsets must increase: \(batch.baseOffset) after \(self.nextOffset)")
+        let position = self.byteCount
+        do {
+            try self.file.write(batch.buffer, at: position)
+        } catch {
+            try? self.file.truncate(to: position)
+            throw error
+        }
+        self.recordAppended(batch, at: position, indexIntervalBytes: indexIntervalBytes)
+    }
+
+    /// Updates sizes and indexes for a batch now stored at `position`.
+    func recordAppended(_ batch: RecordBatch, at position: Int64, indexIntervalBytes: Int32) {
+        let size = Int64(batch.byteCount)
+        if self.bytesSinceIndexEntry >= Int64(indexIntervalBytes) {
+            self.offsetIndex.append(offset: batch.baseOffset, position: position)
+            self.timeIndex.append(timestamp: max(self.maxTimestamp, batch.maxTimestamp), offset: batch.baseOffset)
+            self.bytesSinceIndexEntry = 0
+        }
+        self.bytesSinceIndexEntry += size
+        self.byteCount = position + size
+        self.nextOffset = batch.nextOffset
+        if self.firstBatchTimestamp == nil { self.firstBatchTimestamp = batch.maxTimestamp }
+        self.maxTimestamp = max(self.maxTimestamp, batch.maxTimestamp)
+        self.isDirty = true
+    }
+
+    /// Cuts the segment at `position` (a batch boundary) with `nextOffset` the offset after it.
+    func truncate(toPosition position: Int64, nextOffset: Int64) throws(SluiceError) {
+        try self.file.truncate(to: position)
+        self.byteCount = position
+        self.nextOffset = nextOffset
+        self.offsetIndex.truncate(toPosition: position)
+        self.timeIndex.truncate(toOffset: nextOffset)
+        self.transactionIndex.truncate(toOffset: nextOffset)
+        self.isDirty = true
+    }
+
+    // MARK: Index files
+
+    /// Writes the three index files and syncs them (at roll and at clean shutdown).
+    func persistIndexes() throws(SluiceError) {
+        for (suffix, bytes) in [
+            (Self.indexSuffix, self.offsetIndex.serialized),
+            (Self.timeIndexSuffix, self.timeIndex.serialized),
+            (Self.transactionIndexSuffix, self.transactionIndex.serialized),
+        ] {
+            let file = try LogFile(path: Self.path(self.directory, self.baseOffset, suffix), create: true)
+            try file.truncate(to: 0)
+            try file.write(bytes, at: 0)
+            try file.sync()
+        }
+    }
+
+    /// Loads index files written by a clean shutdown or a roll, checking them against the data.
+    /// `nextOffset` and `maxTimestamp` come from the last batch.
+    func loadIndexes() throws(SluiceError) {
+        let offsetBytes = try FileSystem.readAll(Self.path(self.directory, self.baseOffset, Self.indexSuffix))
+        self.offsetIndex = try OffsetIndex(baseOffset: self.baseOffset, serialized: offsetBytes, segmentByteCount: self.byteCount)
+        // The last batch gives the next offset; the index only helps to reach it.
+        let tail = try self.scanTail()
+        self.nextOffset = tail.nextOffset
+        self.maxTimestamp = tail.maxTimestamp
+        self.firstBatchTimestamp = tail.firstBatchTimestamp
+        self.bytesSinceIndexEntry = tail.bytesSinceIndexEntry
+        let timeBytes = try FileSystem.readAll(Self.path(self.directory, self.baseOffset, Self.timeIndexSuffix))
+        self.timeIndex = try TimeIndex(baseOffset: self.baseOffset, serialized: timeBytes, nextOffset: self.nextOffset)
+        let transactionBytes = try FileSystem.readAll(Self.path(self.directory, self.baseOffset, Self.transactionIndexSuffix))
+        self.transactionIndex = try TransactionIndex(serialized: transactionBytes, segmentBaseOffset: self.baseOffset)
+    }
+
+    /// Walks batch headers from the last index entry to the end to find the next offset. Max
+    /// timestamp comes from the time index's last entry or the walked batches.
+    private func scanTail() throws(SluiceError) -> (nextOffset: Int64, maxTimestamp: Int64, firstBatchTimestamp: Int64?, bytesSinceIndexEntry: Int64) {
+        var nextOffset = self.baseOffset
+        var maxTimestamp: Int64 = -1
+        var firstTimestamp: Int64?
+        if self.byteCount > 0 {
+            let first = try self.file.read(at: 0, byteCount: RecordBatch.headerByteCount)
+            firstTimestamp = first.getInteger(at: RecordBatch.Field.maxTimestamp, as: Int64.self)
+        }
+        let start = self.offsetIndex.entries.last.map { Int64($0.position) } ?? 0
+        var position = start
+        var header = ByteBuffer()
+        while position < self.byteCount {
+            header.clear()
+            try self.file.read(at: position, byteCount: RecordBatch.headerByteCount, into: &header)
+            guard header.readableBytes == RecordBatch.headerByteCount,
+                  let size = RecordBatch.sizeOfBatch(in: header, at: 0), size >= RecordBatch.headerByteCount,
+                  position + Int64(size) <= self.byteCount
+            else {
+                throw SluiceError(.corruptData, "segment \(self.baseOffset) has a bad batch header at byte \(position)")
+            }
+            let batch = RecordBatch(unchecked: header)
+            nextOffset = batch.nextOffset
+            maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
+            position += Int64(size)
+        }
+        let indexedMax = self.timeIndexMaxFromFile()
+        return (nextOffset, max(maxTimestamp, indexedMax), firstTimestamp, position - start)
+    }
+
+    private func timeIndexMaxFromFile() -> Int64 {
+        guard let bytes = try? FileSystem.readAll(Self.path(self.directory, self.baseOffset, Self.timeIndexSuffix)),
+              bytes.count >= TimeIndex.entryByteCount
+        else { return -1 }
+        return readBigEndian(bytes, bytes.count - TimeIndex.entryByteCount)
+    }
+
+    /// Removes the segment's files.
+    func deleteFiles() throws(SluiceError) {
+        for suffix in [Self.logSuffix, Self.indexSuffix, Self.timeIndexSuffix, Self.transactionIndexSuffix] {
+            try FileSystem.remove(Self.path(self.directory, self.baseOffset, suffix))
+        }
+    }
+
+    /// Replaces this segment's state with what a scan found (recovery and index rebuilds).
+    func reset(byteCount: Int64, nextOffset: Int64, maxTimestamp: Int64, firstBatchTimestamp: Int64?,
+               offsetIndex: OffsetIndex, timeIndex: TimeIndex, transactionIndex: TransactionIndex, bytesSinceIndexEntry: Int64) {
+        self.byteCount = byteCount
+        self.nextOffset = nextOffset
+        self.maxTimestamp = maxTimestamp
+        self.firstBatchTimestamp = firstBatchTimestamp
+        self.offsetIndex = offsetIndex
+        self.timeIndex = timeIndex
+        self.transactionIndex = transactionIndex
+        self.bytesSinceIndexEntry = bytesSinceIndexEntry
+    }
+}
