@@ -80,6 +80,7 @@ public struct RecordBatch: Sendable, Equatable {
     public var nextOffset: Int64 { self.lastOffset + 1 }
     /// The sequence of the batch's last record, wrapping at Int32.max as Kafka does.
     public var lastSequence: Int32 {
+        guard self.baseSequence >= 0 else { return -1 }
         let sequence = Int64(self.baseSequence) + Int64(self.lastOffsetDelta)
         return sequence > Int64(Int32.max) ? Int32(sequence - Int64(Int32.max) - 1) : Int32(sequence)
     }

@@ -27,10 +27,17 @@ final class DirectoryLock: @unchecked Sendable {
         self.descriptor = fd
     }
 
-    deinit {
+    private var isReleased = false
+
+    /// Gives the directory up; another process may open it from now on.
+    func release() {
+        guard !self.isReleased else { return }
+        self.isReleased = true
         flock(self.descriptor, LOCK_UN)
         close(self.descriptor)
     }
+
+    deinit { self.release() }
 }
 
 extension String {

@@ -250,6 +250,22 @@ public final class Log: @unchecked Sendable {
         for partition in self.allPartitions { try partition.flush() }
     }
 
+    /// Stops background threads and releases the directory without syncing, snapshotting or marking
+    /// the shutdown clean: the directory is left as a crash would leave it, apart from what was already
+    /// synced. For recovery tests that run in one process.
+    public func abandon() {
+        let partitions: [Partition]? = self.lock.withLock {
+            guard !self.isClosed else { return nil }
+            self.isClosed = true
+            return self.topics.values.flatMap(\.partitions)
+        }
+        guard let partitions else { return }
+        self.maintenance?.stop()
+        self.flusher?.stop()
+        for partition in partitions { partition.lock.withLock { partition.isClosed = true } }
+        self.directoryLock.release()
+    }
+
     /// Stops background work, syncs and closes every partition and marks the shutdown clean.
     public func close() throws(SluiceError) {
         let partitions: [Partition]? = self.lock.withLock {
@@ -266,6 +282,7 @@ public final class Log: @unchecked Sendable {
         }
         if let firstError { throw firstError }
         try FileSystem.writeAtomically([], to: self.directory + "/" + Self.cleanShutdownFile)
+        self.directoryLock.release()
     }
 }
 

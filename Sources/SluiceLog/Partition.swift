@@ -138,7 +138,7 @@ public final class Partition: @unchecked Sendable {
                 batch.setLogAppendTime(now)
                 logAppendTime = now
             }
-            try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: batch.lastOffset, now: now)
+            try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, now: now)
             try self.activeSegment.append(batch, indexIntervalBytes: self.config.indexIntervalBytes)
             let firstUnstableBefore = self.producerState.firstUnstableOffset
             if let completed = self.producerState.update(info, firstOffset: baseOffset, lastOffset: batch.lastOffset, control: control),
@@ -187,13 +187,21 @@ public final class Partition: @unchecked Sendable {
         }
     }
 
-    /// Rolls to a new segment when the batch would not fit, the segment is too old, or offsets would
-    /// overflow the index's 32-bit relative offsets. Syncs the old segment and snapshots producer state.
-    private func rollIfNeeded(incomingByteCount: Int64, lastOffset: Int64, now: Int64) throws(SluiceError) {
+    /// Rolls to a new segment when the batch would not fit, the segment spans more than segment.ms, or
+    /// offsets would overflow the index's 32-bit relative offsets. Syncs the old segment and snapshots
+    /// producer state. Like Kafka, the age is the incoming batch's timestamp minus the first batch's,
+    /// falling back to wall-clock time since the segment was opened when timestamps are missing.
+    private func rollIfNeeded(incomingByteCount: Int64, lastOffset: Int64, maxTimestamp: Int64, now: Int64) throws(SluiceError) {
         let active = self.activeSegment
         guard !active.isEmpty else { return }
         let tooBig = active.byteCount + incomingByteCount > self.config.segmentBytes
-        let tooOld = now - (active.firstBatchTimestamp ?? now) > self.config.segmentMs
+        let age: Int64
+        if let first = active.firstBatchTimestamp, first >= 0, maxTimestamp >= 0 {
+            age = maxTimestamp - first
+        } else {
+            age = now - active.openedAt
+        }
+        let tooOld = age > self.config.segmentMs
         let overflow = lastOffset - active.baseOffset > Int64(UInt32.max) - 1
         guard tooBig || tooOld || overflow else { return }
         try self.roll()

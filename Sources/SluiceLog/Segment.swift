@@ -20,6 +20,8 @@ final class Segment: @unchecked Sendable {
     var timeIndex: TimeIndex
     var transactionIndex = TransactionIndex()
     private var bytesSinceIndexEntry: Int64 = 0
+    /// Wall-clock milliseconds when this process created or opened the segment.
+    let openedAt = currentTimeMillis()
     /// Whether bytes were written since the last fsync.
     var isDirty = false
 
