@@ -52,6 +52,7 @@ public final class Partition: @unchecked Sendable {
     var recoveryPoint: Int64
     var failure: SluiceError?
     var isClosed = false
+    var syncRounds = 0
     private var durabilityWaiters: [(offset: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
     private var dataWaiters: [UInt64: DataWaiter] = [:]
     private var nextWaiterId: UInt64 = 0
@@ -260,6 +261,7 @@ public final class Partition: @unchecked Sendable {
                 for segment in dirty { segment.isDirty = false }
                 return (self.activeSegment.nextOffset, dirty)
             }
+            if !toSync.isEmpty { self.lock.withLock { self.syncRounds += 1 } }
             do throws(SluiceError) {
                 for segment in toSync { try segment.file.sync() }
             } catch {
@@ -288,6 +290,9 @@ public final class Partition: @unchecked Sendable {
             for continuation in wake { continuation.resume() }
         }
     }
+
+    /// How many flushes synced data: the fsync cadence that benchmarks reproduce.
+    public var syncRoundCount: Int { self.lock.withLock { self.syncRounds } }
 
     /// Whether data was written that is not synced yet.
     var hasUnsyncedData: Bool { self.lock.withLock { self.segments.contains(where: \.isDirty) } }

@@ -98,3 +98,15 @@ import _SluiceTestSupport
         #expect(control.coordinatorEpoch == 5)
     }
 }
+
+@Suite struct Murmur2Tests {
+    /// Values from Kafka's own partitioner tests (UtilsTest.testMurmur2).
+    @Test func matchesKafka() {
+        #expect(Murmur2.hash(Array("21".utf8)) == -973932308)
+        #expect(Murmur2.hash(Array("foobar".utf8)) == -790332482)
+        #expect(Murmur2.hash(Array("a-little-bit-long-string".utf8)) == -985981536)
+        #expect(Murmur2.hash(Array("a-little-bit-longer-string".utf8)) == -1486304829)
+        #expect(Murmur2.hash(Array("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8".utf8)) == -58897971)
+        #expect(Murmur2.hash([UInt8]([97, 98, 99])) == 479470107)
+    }
+}

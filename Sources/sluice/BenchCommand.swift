@@ -1,0 +1,227 @@
+import ArgumentParser
+import NIOCore
+import SluiceCore
+import SluiceLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks; build with -c release.", subcommands: [LogBench.self])
+}
+
+/// `sluice bench log`: appends under group commit against raw disk writes with the same fsync
+/// cadence, page-cache reads, and recovery after an unclean stop. Prints one JSON object last.
+struct LogBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Benchmark the embedded log.")
+
+    @Option(help: "A scratch directory (emptied first).") var dataDir: String = "/tmp/sluice-bench-log"
+    @Option(help: "Seconds of appending for each record size.") var seconds: Double = 6
+    @Option(help: "Bytes per batch, as a producer's batch.size.") var batchBytes: Int = 64 * 1024
+    @Option(help: "Batches in flight (awaiting durability) at once.") var inFlight: Int = 8
+    @Option(help: "Group-commit interval in milliseconds.") var groupCommitMs: Int = 2
+
+    struct AppendFigures {
+        var megabytesPerSecond: Double
+        var recordsPerSecond: Double
+        var bytes: Int64
+        var syncRounds: Int
+        var seconds: Double
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            #if DEBUG
+            printError("warning: this is a debug build; run `swift run -c release sluice bench log` for real figures")
+            #endif
+            shell("rm -rf '\(self.dataDir)'")
+            var figures: [(String, Double)] = []
+            var oneK: AppendFigures?
+            var baselineOneK = 0.0
+            for recordBytes in [100, 1024] {
+                let directory = "\(self.dataDir)/append-\(recordBytes)"
+                let append = try await self.measureAppend(directory: directory, recordBytes: recordBytes)
+                // The same bytes, written plainly with the same number of fdatasyncs.
+                let baseline = try self.measureDisk(path: "\(self.dataDir)/baseline-\(recordBytes).bin", bytes: append.bytes, syncs: append.syncRounds)
+                let label = recordBytes == 100 ? "100b" : "1k"
+                figures.append(("append_mb_s_\(label)", append.megabytesPerSecond))
+                figures.append(("append_records_s_\(label)", append.recordsPerSecond))
+                figures.append(("disk_baseline_mb_s_\(label)", baseline))
+                figures.append(("fsyncs_per_s_\(label)", Double(append.syncRounds) / append.seconds))
+                printError("\(recordBytes)-byte records: \(format(append.megabytesPerSecond)) MB/s, \(format(append.recordsPerSecond)) records/s, \(append.syncRounds) fsyncs; disk baseline \(format(baseline)) MB/s")
+                if recordBytes == 1024 {
+                    oneK = append
+                    baselineOneK = baseline
+                }
+                shell("rm -f '\(self.dataDir)/baseline-\(recordBytes).bin'")
+            }
+            figures.append(("disk_baseline_mb_s", baselineOneK))
+            figures.append(("append_vs_disk", oneK!.megabytesPerSecond / baselineOneK))
+            let readFigure = try self.measureRead(directory: "\(self.dataDir)/append-1024")
+            figures.append(("read_mb_s", readFigure))
+            printError("reads from the page cache: \(format(readFigure)) MB/s")
+            let recovery = try self.measureRecovery(directory: "\(self.dataDir)/append-1024")
+            figures.append(("recovery_s_per_gb", recovery.secondsPerGigabyte))
+            figures.append(("recovery_gb", recovery.gigabytes))
+            printError("recovery of \(format(recovery.gigabytes)) GB after an unclean stop: \(format(recovery.secondsPerGigabyte)) s/GB")
+            shell("rm -rf '\(self.dataDir)'")
+            print("{" + figures.map { "\"\($0.0)\": \(jsonNumber($0.1))" }.joined(separator: ", ") + "}")
+        }
+    }
+
+    /// Appends pre-encoded batches to one partition for `seconds`, `inFlight` at a time, each
+    /// acknowledged only once durable under group commit.
+    func measureAppend(directory: String, recordBytes: Int) async throws -> AppendFigures {
+        var options = LogOptions(durability: .groupCommit(interval: .milliseconds(self.groupCommitMs)))
+        options.runsMaintenance = false
+        let log = try Log(directory: directory, options: options)
+        try log.createTopic("bench", config: TopicConfig(partitionCount: 1))
+        let partition = try log.partition(TopicPartition("bench", 0))
+        let recordsPerBatch = max(1, self.batchBytes / (recordBytes + 12))
+        // A few distinct batches, built once, as producers would send them.
+        var random = SystemRandomNumberGenerator()
+        let batches: [RecordBatch] = try (0..<16).map { _ in
+            var builder = RecordBatchBuilder()
+            for _ in 0..<recordsPerBatch {
+                builder.append(ProducerRecord(key: nil, value: (0..<recordBytes).map { _ in UInt8.random(in: 0...255, using: &random) }, timestamp: currentTimeMillis()))
+            }
+            return try builder.build()
+        }
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(self.seconds * 1000))
+        let syncsBefore = partition.syncRoundCount
+        var appendedBytes: Int64 = 0
+        var appendedRecords = 0
+        try await withThrowingTaskGroup(of: (Int64, Int).self) { group in
+            for worker in 0..<self.inFlight {
+                group.addTask {
+                    var bytes: Int64 = 0
+                    var records = 0
+                    var index = worker
+                    while ContinuousClock.now < deadline {
+                        let batch = batches[index % batches.count]
+                        _ = try await partition.appendDurably(batch)
+                        bytes += Int64(batch.byteCount)
+                        records += recordsPerBatch
+                        index += self.inFlight
+                    }
+                    return (bytes, records)
+                }
+            }
+            for try await (bytes, records) in group {
+                appendedBytes += bytes
+                appendedRecords += records
+            }
+        }
+        let elapsed = secondsOf(ContinuousClock.now - start)
+        let syncs = partition.syncRoundCount - syncsBefore
+        try log.close()
+        return AppendFigures(megabytesPerSecond: Double(appendedBytes) / elapsed / 1_000_000, recordsPerSecond: Double(appendedRecords) / elapsed,
+                             bytes: appendedBytes, syncRounds: max(syncs, 1), seconds: elapsed)
+    }
+
+    /// Writes `bytes` sequentially with pwrite in batch-sized writes and `syncs` evenly spaced
+    /// fdatasyncs: what the disk does for the same work with no log around it.
+    func measureDisk(path: String, bytes: Int64, syncs: Int) throws -> Double {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw SluiceError(.ioFailure, "cannot create \(path)") }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0x5A, count: self.batchBytes)
+        let bytesPerSync = max(Int64(self.batchBytes), bytes / Int64(syncs))
+        var written: Int64 = 0
+        var sinceSync: Int64 = 0
+        let start = ContinuousClock.now
+        while written < bytes {
+            let count = Int(min(Int64(chunk.count), bytes - written))
+            let result = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress!, count, off_t(written)) }
+            guard result == count else { throw SluiceError(.ioFailure, "baseline write failed") }
+            written += Int64(count)
+            sinceSync += Int64(count)
+            if sinceSync >= bytesPerSync {
+                fdatasync(fd)
+                sinceSync = 0
+            }
+        }
+        fdatasync(fd)
+        return Double(bytes) / secondsOf(ContinuousClock.now - start) / 1_000_000
+    }
+
+    /// Reads the whole partition sequentially, 1 MiB a read, several times, from the page cache.
+    func measureRead(directory: String) throws -> Double {
+        var options = LogOptions(durability: .osManaged)
+        options.runsMaintenance = false
+        let log = try Log(directory: directory, options: options)
+        defer { try? log.close() }
+        let partition = try log.partition(TopicPartition("bench", 0))
+        var total: Int64 = 0
+        var best = 0.0
+        for _ in 0..<3 {
+            var offset = partition.startOffset
+            total = 0
+            let start = ContinuousClock.now
+            while true {
+                let result = try partition.read(from: offset, maxBytes: 1024 * 1024)
+                guard result.records.readableBytes > 0 else { break }
+                total += Int64(result.records.readableBytes)
+                var batches = RecordBatchSequence(result.records)
+                while let batch = try batches.next() { offset = batch.nextOffset }
+            }
+            best = max(best, Double(total) / secondsOf(ContinuousClock.now - start) / 1_000_000)
+        }
+        return best
+    }
+
+    /// Opens the partition as after a crash with no recovery point: every batch is read, checked
+    /// and indexed again.
+    func measureRecovery(directory: String) throws -> (secondsPerGigabyte: Double, gigabytes: Double) {
+        let partitionDirectory = directory + "/topics/bench/0"
+        shell("rm -f '\(directory)/.clean-shutdown' '\(partitionDirectory)/recovery-point' '\(partitionDirectory)'/*.snapshot '\(partitionDirectory)'/*index")
+        let bytes = directorySize(partitionDirectory)
+        var options = LogOptions(durability: .osManaged)
+        options.runsMaintenance = false
+        let start = ContinuousClock.now
+        let log = try Log(directory: directory, options: options)
+        let elapsed = secondsOf(ContinuousClock.now - start)
+        try log.close()
+        let gigabytes = Double(bytes) / 1_000_000_000
+        return (elapsed / gigabytes, gigabytes)
+    }
+}
+
+func secondsOf(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func format(_ value: Double) -> String {
+    String(format: value)
+}
+
+private func String(format value: Double) -> String {
+    let rounded = (value * 100).rounded() / 100
+    return "\(rounded)"
+}
+
+func jsonNumber(_ value: Double) -> String {
+    guard value.isFinite else { return "null" }
+    return "\((value * 1000).rounded() / 1000)"
+}
+
+/// Bytes of the regular files in a directory (not recursive).
+func directorySize(_ path: String) -> Int64 {
+    guard let directory = opendir(path) else { return 0 }
+    defer { closedir(directory) }
+    var total: Int64 = 0
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        var info = stat()
+        if stat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { total += Int64(info.st_size) }
+    }
+    return total
+}
+
+@discardableResult
+func shell(_ command: String) -> Int32 {
+    system(command)
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import SluiceCore
+import SluiceLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Sluice: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
+        subcommands: [
+            TourCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
+            BenchCommand.self, CrashAppenderCommand.self,
+        ]
+    )
+}
+
+/// Options every command that opens the embedded log shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "The data directory of the embedded log.")
+    var dataDir: String = "./sluice-data"
+
+    @Option(name: .long, help: "How appends become durable: group-commit (default), fsync (per append) or os.")
+    var durability: DurabilityName = .groupCommit
+
+    @Option(name: .long, help: "Group-commit interval in milliseconds.")
+    var groupCommitMs: Int = 2
+
+    enum DurabilityName: String, ExpressibleByArgument, CaseIterable {
+        case groupCommit = "group-commit"
+        case fsync
+        case os
+    }
+
+    var policy: DurabilityPolicy {
+        switch self.durability {
+        case .groupCommit: .groupCommit(interval: .milliseconds(self.groupCommitMs))
+        case .fsync: .fsyncPerAppend
+        case .os: .osManaged
+        }
+    }
+
+    /// Opens the log; maintenance threads only for long-running commands.
+    func openLog(maintenance: Bool = false) throws -> Log {
+        var options = LogOptions(durability: self.policy)
+        options.runsMaintenance = maintenance
+        let log = try Log(directory: self.dataDir, options: options)
+        for report in log.recoveryReports { printError("warning: recovery truncated corrupt data: \(report)") }
+        return log
+    }
+}
+
+/// Runs a command body, turning Sluice's errors into one line on stderr and exit code 1.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as SluiceError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+func printError(_ message: String) {
+    var line = message
+    line.append("\n")
+    fflush(nil)
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
+
+/// Writes a line to stdout and flushes it, so that a reader (or a test killing this process) sees
+/// every printed line.
+func printFlushed(_ line: String) {
+    print(line)
+    fflush(nil)
+}
