@@ -25,10 +25,17 @@ let package = Package(
             name: "CSluiceCRC32C",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
+        .systemLibrary(name: "CSluiceZlib", path: "Sources/CSluiceZlib"),
+        .target(
+            name: "CSluiceDynamicCodecs",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
+        ),
         .target(
             name: "SluiceCore",
             dependencies: [
                 "CSluiceCRC32C",
+                "CSluiceZlib",
+                "CSluiceDynamicCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: sharedSwiftSettings

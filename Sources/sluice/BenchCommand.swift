@@ -20,7 +20,7 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "A scratch directory (emptied first).") var dataDir: String = "/tmp/sluice-bench-log"
     @Option(help: "Seconds of appending for each record size.") var seconds: Double = 6
     @Option(help: "Bytes per batch, as a producer's batch.size.") var batchBytes: Int = 64 * 1024
-    @Option(help: "Batches in flight (awaiting durability) at once.") var inFlight: Int = 8
+    @Option(help: "Batches in flight (awaiting durability) at once, as many producers or partitions would have.") var inFlight: Int = 32
     @Option(help: "Group-commit interval in milliseconds.") var groupCommitMs: Int = 2
 
     struct AppendFigures {
