@@ -12,8 +12,8 @@ struct TopicCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
         @Argument(help: "The topic name: letters, digits, '.', '_' and '-'.") var name: String
         @Option(help: "Number of partitions.") var partitions: Int32 = 1
-        @Option(help: "Delete segments older than this (milliseconds, -1 for never).") var retentionMs: Int64?
-        @Option(help: "Delete old segments while the partition is larger (bytes, -1 for no limit).") var retentionBytes: Int64?
+        @Option(parsing: .unconditional, help: "Delete segments older than this (milliseconds, -1 for never).") var retentionMs: Int64?
+        @Option(parsing: .unconditional, help: "Delete old segments while the partition is larger (bytes, -1 for no limit).") var retentionBytes: Int64?
         @Option(help: "delete, compact or compact,delete.") var cleanupPolicy: String?
         @Option(help: "Roll a segment at this size (bytes).") var segmentBytes: Int64?
         @Option(name: .customLong("config"), help: "Any topic config as key=value (Kafka's names); repeatable.")
