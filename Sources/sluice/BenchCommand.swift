@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NIOCore
 import SluiceCore
 import SluiceLog
@@ -18,10 +19,11 @@ struct LogBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "log", abstract: "Benchmark the embedded log.")
 
     @Option(help: "A scratch directory (emptied first).") var dataDir: String = "/tmp/sluice-bench-log"
-    @Option(help: "Seconds of appending for each record size.") var seconds: Double = 6
+    @Option(help: "Seconds of appending for each run.") var seconds: Double = 4
     @Option(help: "Bytes per batch, as a producer's batch.size.") var batchBytes: Int = 64 * 1024
     @Option(help: "Batches in flight (awaiting durability) at once, as many producers or partitions would have.") var inFlight: Int = 32
-    @Option(help: "Group-commit interval in milliseconds.") var groupCommitMs: Int = 2
+    @Option(help: "Least milliseconds between two group-commit syncs.") var groupCommitMs: Int = 0
+    @Option(help: "Runs of each measurement; medians are reported.") var repetitions: Int = 3
 
     struct AppendFigures {
         var megabytesPerSecond: Double
@@ -41,21 +43,34 @@ struct LogBench: AsyncParsableCommand {
             var oneK: AppendFigures?
             var baselineOneK = 0.0
             for recordBytes in [100, 1024] {
-                let directory = "\(self.dataDir)/append-\(recordBytes)"
-                let append = try await self.measureAppend(directory: directory, recordBytes: recordBytes)
-                // The same bytes, written plainly with the same number of fdatasyncs.
-                let baseline = try self.measureDisk(path: "\(self.dataDir)/baseline-\(recordBytes).bin", bytes: append.bytes, syncs: append.syncRounds)
+                // Repeated and interleaved, medians reported: the disk of a shared machine drifts.
+                var appends: [AppendFigures] = []
+                var baselines: [Double] = []
+                var serials: [Double] = []
+                for repetition in 0..<self.repetitions {
+                    let directory = "\(self.dataDir)/append-\(recordBytes)"
+                    shell("rm -rf '\(directory)'")
+                    let append = try await self.measureAppend(directory: directory, recordBytes: recordBytes)
+                    // The same bytes, written plainly with the same number of fdatasyncs.
+                    let path = "\(self.dataDir)/baseline-\(recordBytes).bin"
+                    baselines.append(try self.measureDisk(path: path, bytes: append.bytes, syncs: append.syncRounds, overlapped: true))
+                    serials.append(try self.measureDisk(path: path, bytes: append.bytes, syncs: append.syncRounds, overlapped: false))
+                    shell("rm -f '\(path)'")
+                    appends.append(append)
+                    printError("\(recordBytes)-byte records, run \(repetition + 1): \(format(append.megabytesPerSecond)) MB/s, \(format(append.recordsPerSecond)) records/s, \(append.syncRounds) fsyncs; disk baseline \(format(baselines.last!)) MB/s (serial write-then-sync \(format(serials.last!)) MB/s)")
+                }
+                let append = appends.sorted { $0.megabytesPerSecond < $1.megabytesPerSecond }[appends.count / 2]
+                let baseline = median(baselines)
                 let label = recordBytes == 100 ? "100b" : "1k"
                 figures.append(("append_mb_s_\(label)", append.megabytesPerSecond))
                 figures.append(("append_records_s_\(label)", append.recordsPerSecond))
                 figures.append(("disk_baseline_mb_s_\(label)", baseline))
+                figures.append(("disk_serial_mb_s_\(label)", median(serials)))
                 figures.append(("fsyncs_per_s_\(label)", Double(append.syncRounds) / append.seconds))
-                printError("\(recordBytes)-byte records: \(format(append.megabytesPerSecond)) MB/s, \(format(append.recordsPerSecond)) records/s, \(append.syncRounds) fsyncs; disk baseline \(format(baseline)) MB/s")
                 if recordBytes == 1024 {
                     oneK = append
                     baselineOneK = baseline
                 }
-                shell("rm -f '\(self.dataDir)/baseline-\(recordBytes).bin'")
             }
             figures.append(("disk_baseline_mb_s", baselineOneK))
             figures.append(("append_vs_disk", oneK!.megabytesPerSecond / baselineOneK))
@@ -122,29 +137,55 @@ struct LogBench: AsyncParsableCommand {
                              bytes: appendedBytes, syncRounds: max(syncs, 1), seconds: elapsed)
     }
 
-    /// Writes `bytes` sequentially with pwrite in batch-sized writes and `syncs` evenly spaced
-    /// fdatasyncs: what the disk does for the same work with no log around it.
-    func measureDisk(path: String, bytes: Int64, syncs: Int) throws -> Double {
+    /// Writes `bytes` sequentially with pwrite in batch-sized writes and `syncs` fdatasyncs spread
+    /// evenly over the bytes: what the disk does for the same work with no log around it. With
+    /// `overlapped`, a second thread issues the syncs while the writer keeps writing (as the log's
+    /// flusher does, the stricter baseline); otherwise the writer stops for each sync.
+    func measureDisk(path: String, bytes: Int64, syncs: Int, overlapped: Bool) throws -> Double {
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SluiceError(.ioFailure, "cannot create \(path)") }
         defer { close(fd) }
         let chunk = [UInt8](repeating: 0x5A, count: self.batchBytes)
         let bytesPerSync = max(Int64(self.batchBytes), bytes / Int64(syncs))
-        var written: Int64 = 0
-        var sinceSync: Int64 = 0
+        let written = ManagedAtomicInt64()
         let start = ContinuousClock.now
-        while written < bytes {
-            let count = Int(min(Int64(chunk.count), bytes - written))
-            let result = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress!, count, off_t(written)) }
+        var syncer: Thread?
+        let syncerDone = DispatchSemaphoreLike()
+        if overlapped {
+            let thread = Thread {
+                var synced: Int64 = 0
+                while synced < bytes {
+                    let now = written.load()
+                    if now - synced >= bytesPerSync || now == bytes {
+                        fdatasync(fd)
+                        synced = now
+                    } else {
+                        var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
+                        nanosleep(&pause, nil)
+                    }
+                }
+                syncerDone.signal()
+            }
+            thread.start()
+            syncer = thread
+        }
+        var position: Int64 = 0
+        var sinceSync: Int64 = 0
+        while position < bytes {
+            let count = Int(min(Int64(chunk.count), bytes - position))
+            let result = chunk.withUnsafeBytes { pwrite(fd, $0.baseAddress!, count, off_t(position)) }
             guard result == count else { throw SluiceError(.ioFailure, "baseline write failed") }
-            written += Int64(count)
-            sinceSync += Int64(count)
-            if sinceSync >= bytesPerSync {
-                fdatasync(fd)
-                sinceSync = 0
+            position += Int64(count)
+            written.store(position)
+            if !overlapped {
+                sinceSync += Int64(count)
+                if sinceSync >= bytesPerSync {
+                    fdatasync(fd)
+                    sinceSync = 0
+                }
             }
         }
-        fdatasync(fd)
+        if syncer != nil { syncerDone.wait() } else { fdatasync(fd) }
         return Double(bytes) / secondsOf(ContinuousClock.now - start) / 1_000_000
     }
 
@@ -190,6 +231,11 @@ struct LogBench: AsyncParsableCommand {
     }
 }
 
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
+}
+
 func secondsOf(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -224,4 +270,29 @@ func directorySize(_ path: String) -> Int64 {
 @discardableResult
 func shell(_ command: String) -> Int32 {
     system(command)
+}
+
+/// A 64-bit counter shared by the baseline's writer and syncer threads.
+final class ManagedAtomicInt64: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64 = 0
+    func load() -> Int64 { self.lock.withLock { self.value } }
+    func store(_ newValue: Int64) { self.lock.withLock { self.value = newValue } }
+}
+
+/// A one-shot signal between threads.
+final class DispatchSemaphoreLike: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var signalled = false
+    func signal() {
+        self.condition.lock()
+        self.signalled = true
+        self.condition.signal()
+        self.condition.unlock()
+    }
+    func wait() {
+        self.condition.lock()
+        while !self.signalled { self.condition.wait() }
+        self.condition.unlock()
+    }
 }

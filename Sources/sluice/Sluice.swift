@@ -26,8 +26,8 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "How appends become durable: group-commit (default), fsync (per append) or os.")
     var durability: DurabilityName = .groupCommit
 
-    @Option(name: .long, help: "Group-commit interval in milliseconds.")
-    var groupCommitMs: Int = 2
+    @Option(name: .long, help: "Least milliseconds between two group-commit syncs (0: sync as soon as the previous sync ends).")
+    var groupCommitMs: Int = 0
 
     enum DurabilityName: String, ExpressibleByArgument, CaseIterable {
         case groupCommit = "group-commit"
