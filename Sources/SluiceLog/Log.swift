@@ -61,11 +61,15 @@ public final class Log: @unchecked Sendable {
             } catch {
                 throw SluiceError(.corruptData, "topic directory \(topicDirectory) has no readable \(Self.topicConfigFile)", underlying: error)
             }
-            let config: TopicConfig
+            var config: TopicConfig
             do {
                 config = try JSONDecoder().decode(TopicConfig.self, from: Data(configBytes))
             } catch {
                 throw SluiceError(.corruptData, "\(topicDirectory)/\(Self.topicConfigFile) is not a valid topic configuration", underlying: error)
+            }
+            if config.topicId == nil {
+                config.topicId = Self.newTopicId()
+                try Self.writeConfigFile(config, topicDirectory: topicDirectory)
             }
             var partitions: [Partition] = []
             for index in 0..<config.partitionCount {
@@ -116,9 +120,11 @@ public final class Log: @unchecked Sendable {
         }
     }
 
-    public func createTopic(_ name: String, config: TopicConfig) throws(SluiceError) {
+    public func createTopic(_ name: String, config requested: TopicConfig) throws(SluiceError) {
         try Self.validateTopicName(name)
-        try config.validate()
+        try requested.validate()
+        var config = requested
+        if config.topicId == nil { config.topicId = Self.newTopicId() }
         try self.lock.withLock { () throws(SluiceError) in
             guard !self.isClosed else { throw SluiceError(.closed, "the log is closed") }
             guard self.topics[name] == nil else { throw SluiceError(.topicExists, "topic '\(name)' already exists") }
@@ -140,7 +146,19 @@ public final class Log: @unchecked Sendable {
         }
     }
 
+    /// A random version-4 UUID as 32 hex digits.
+    static func newTopicId() -> String {
+        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
     private func writeConfig(_ config: TopicConfig, topicDirectory: String) throws(SluiceError) {
+        try Self.writeConfigFile(config, topicDirectory: topicDirectory)
+    }
+
+    private static func writeConfigFile(_ config: TopicConfig, topicDirectory: String) throws(SluiceError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data: Data

@@ -107,6 +107,8 @@ struct ProducerStateManager: Sendable, Equatable {
             throw SluiceError(.producerFenced, "producer \(batch.producerId) epoch \(batch.epoch) is older than the current epoch \(entry.epoch)")
         }
         if batch.isControl { return .append }
+        // Batches without sequences (a coordinator's transactional offset commits) skip the checks.
+        if batch.firstSequence < 0 { return .append }
         if batch.epoch > entry.epoch {
             if batch.firstSequence != 0 {
                 throw SluiceError(.outOfOrderSequence, "producer \(batch.producerId) began epoch \(batch.epoch) with sequence \(batch.firstSequence), not 0")

@@ -56,6 +56,8 @@ public struct TopicConfig: Sendable, Hashable, Codable {
     public var maxMessageBytes: Int32 = 1024 * 1024 + 12
     /// Whether the log stamps batches with its own clock (`message.timestamp.type=LogAppendTime`).
     public var logAppendTime: Bool = false
+    /// The topic's id (KIP-516), 16 bytes as 32 hex digits; assigned when the topic is created.
+    public var topicId: String?
 
     public init(partitionCount: Int32 = 1) {
         self.partitionCount = partitionCount
