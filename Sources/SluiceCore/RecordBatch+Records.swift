@@ -78,6 +78,29 @@ extension RecordBatch {
         return RecordReader(batch: self, payload: payload)
     }
 
+    /// Decodes every record and checks what the header promises, as a broker does before it accepts a
+    /// produced batch: the record count, and offset deltas 0, 1, 2, ... up to the last offset delta.
+    /// With `requireKeys`, a record without a key is refused (compacted topics need keys).
+    public func validateRecords(requireKeys: Bool = false) throws(SluiceError) {
+        guard Int64(self.lastOffsetDelta) == Int64(self.recordCount) - 1 || (self.recordCount == 0 && self.lastOffsetDelta == 0) else {
+            throw SluiceError(.corruptData, "record batch says \(self.recordCount) records but its last offset delta is \(self.lastOffsetDelta)")
+        }
+        var reader = try self.recordReader()
+        var expected = self.baseOffset
+        while let record = try reader.next() {
+            guard record.offset == expected else {
+                throw SluiceError(.corruptData, "record \(expected - self.baseOffset) of the batch has offset delta \(record.offset - self.baseOffset)")
+            }
+            if requireKeys && record.key == nil && !self.isControl {
+                throw SluiceError(.invalidRequest, "a compacted topic needs a key on every record; record \(expected - self.baseOffset) has none")
+            }
+            expected += 1
+        }
+        guard expected == self.nextOffset else {
+            throw SluiceError(.corruptData, "record batch holds \(expected - self.baseOffset) records, its header says \(self.recordCount)")
+        }
+    }
+
     /// All records, decoded. For large batches prefer `recordReader()`.
     public func records() throws(SluiceError) -> [Record] {
         var reader = try self.recordReader()

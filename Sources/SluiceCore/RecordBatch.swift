@@ -75,9 +75,20 @@ public struct RecordBatch: Sendable, Equatable {
     public var recordCount: Int32 { self.int32(Field.recordCount) }
 
     /// The offset of the last record (a batch whose records were compacted away keeps its range).
-    public var lastOffset: Int64 { self.baseOffset + Int64(self.lastOffsetDelta) }
+    /// Wraps instead of trapping on a corrupt base offset; `hasPlausibleOffsets` rejects those.
+    public var lastOffset: Int64 { self.baseOffset &+ Int64(self.lastOffsetDelta) }
     /// The offset after this batch.
-    public var nextOffset: Int64 { self.lastOffset + 1 }
+    public var nextOffset: Int64 { self.lastOffset &+ 1 }
+
+    /// Whether the offsets can be stored in a segment starting at `segmentBaseOffset`: not negative,
+    /// no overflow, and within the 32-bit relative offsets of the segment's index. The base offset
+    /// is outside the CRC, so storage checks this separately.
+    public func hasPlausibleOffsets(segmentBaseOffset: Int64) -> Bool {
+        let base = self.baseOffset
+        let delta = Int64(self.lastOffsetDelta)
+        guard base >= segmentBaseOffset, delta >= 0, base <= Int64.max - delta - 1 else { return false }
+        return base + delta - segmentBaseOffset <= Int64(UInt32.max)
+    }
     /// The sequence of the batch's last record, wrapping at Int32.max as Kafka does.
     public var lastSequence: Int32 {
         guard self.baseSequence >= 0 else { return -1 }

@@ -14,6 +14,9 @@ public struct RecordBatchBuilder: Sendable {
     public var baseSequence: Int32 = -1
     /// When set, stored in the base timestamp with the KIP-534 attribute (compaction's delete horizon).
     public var deleteHorizon: Int64?
+    /// When set, the batch's last offset delta, kept by compaction so that a rebuilt batch (even an
+    /// empty one) still spans its original offsets and sequences.
+    public var lastOffsetDeltaOverride: Int32?
 
     private var body: [UInt8] = []
     private var firstTimestamp: Int64?
@@ -70,10 +73,10 @@ public struct RecordBatchBuilder: Sendable {
 
     /// The finished batch. Throws when compression fails or its codec is unavailable.
     public func build() throws(SluiceError) -> RecordBatch {
-        let payload: [UInt8] = self.compression == .none ? self.body : try self.compression.compress(self.body)
+        let payload: [UInt8] = self.compression == .none || self.recordCount == 0 ? self.body : try self.compression.compress(self.body)
         var buffer = ByteBufferAllocator().buffer(capacity: RecordBatch.headerByteCount + payload.count)
         let baseTimestamp = self.deleteHorizon ?? self.firstTimestamp ?? -1
-        var attributes = Int16(self.compression.rawValue)
+        var attributes = Int16(self.recordCount == 0 ? 0 : self.compression.rawValue)
         if self.timestampType == .logAppendTime { attributes |= 0x08 }
         if self.isTransactional { attributes |= 0x10 }
         if self.isControl { attributes |= 0x20 }
@@ -84,7 +87,7 @@ public struct RecordBatchBuilder: Sendable {
         buffer.writeInteger(RecordBatch.currentMagic)
         buffer.writeInteger(UInt32(0))  // CRC, filled below
         buffer.writeInteger(attributes)
-        buffer.writeInteger(max(self.lastOffsetDelta, 0))
+        buffer.writeInteger(self.lastOffsetDeltaOverride ?? max(self.lastOffsetDelta, 0))
         buffer.writeInteger(baseTimestamp)
         buffer.writeInteger(self.maxTimestamp)
         buffer.writeInteger(self.producerId)

@@ -42,8 +42,10 @@ final class GroupCommitFlusher: @unchecked Sendable {
             if elapsed < self.interval, intervalNanoseconds > 0 {
                 let remaining = self.interval - elapsed
                 let nanoseconds = remaining.components.seconds * 1_000_000_000 + remaining.components.attoseconds / 1_000_000_000
-                var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
-                nanosleep(&request, nil)
+                // Interrupted by stop(), which wants the pending appends synced now.
+                self.lock.withLock {
+                    if !self.isStopping { self.lock.wait(on: self.condition, timeoutNanoseconds: nanoseconds) }
+                }
             }
             lastRound = ContinuousClock.now
             for partition in batch {
@@ -61,7 +63,7 @@ final class GroupCommitFlusher: @unchecked Sendable {
     func stop() {
         self.lock.withLock {
             self.isStopping = true
-            self.condition.signal()
+            self.condition.broadcast()
             while !self.isStopped { self.lock.wait(on: self.stoppedCondition) }
         }
     }

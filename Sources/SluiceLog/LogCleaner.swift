@@ -29,7 +29,9 @@ enum LogCleaner {
             let header = try file.read(at: position, byteCount: RecordBatch.headerByteCount)
             guard header.readableBytes == RecordBatch.headerByteCount, let batchSize = RecordBatch.sizeOfBatch(in: header, at: 0),
                   batchSize >= RecordBatch.headerByteCount else { break }
-            next = RecordBatch(unchecked: header).nextOffset
+            let batch = RecordBatch(unchecked: header)
+            guard batch.hasPlausibleOffsets(segmentBaseOffset: 0) else { break }
+            next = batch.nextOffset
             position += Int64(batchSize)
         }
         return next
@@ -102,12 +104,16 @@ extension Partition {
 
         // 1. The latest offset of every key in the cleanable range.
         var latest: [ByteBuffer: Int64] = [:]
+        // Each producer's last batch survives even when emptied, so its sequence state survives too.
+        var lastBatchOfProducer: [Int64: Int64] = [:]
         var mappedSegmentCount = 0
         mapping: for (segment, bound) in zip(plan.segments, plan.bounds) {
             try LogCleaner.forEachBatch(segment, bound: bound) { (batch) throws(SluiceError) in
+                if batch.producerId >= 0 && !batch.isControl { lastBatchOfProducer[batch.producerId] = batch.baseOffset }
                 guard !batch.isControl, !LogCleaner.isAborted(batch, plan.aborted) else { return }
-                var reader = try batch.recordReader()
-                while let record = try reader.next() {
+                // A batch that does not decode is kept as it is (and skipped by the map).
+                guard var reader = try? batch.recordReader() else { return }
+                while let record = try? reader.next() {
                     // Copied so the map does not pin whole read chunks in memory.
                     if let key = record.key { latest[ByteBuffer(bytes: key.readableBytesView)] = record.offset }
                 }
@@ -137,7 +143,8 @@ extension Partition {
         var stats = CleanerStats()
         for group in groups {
             try self.cleanGroup(group.map { plan.segments[$0] }, bounds: group.map { plan.bounds[$0] }, latest: latest,
-                                aborted: plan.aborted, deleteRetentionMs: plan.deleteRetentionMs, now: now, stats: &stats)
+                                lastBatchOfProducer: lastBatchOfProducer, aborted: plan.aborted,
+                                deleteRetentionMs: plan.deleteRetentionMs, now: now, stats: &stats)
         }
         return stats
     }
@@ -151,7 +158,8 @@ extension Partition {
     }
 
     private func cleanGroup(
-        _ group: [Segment], bounds: [Int64], latest: [ByteBuffer: Int64], aborted: [Int64: [AbortedTransaction]],
+        _ group: [Segment], bounds: [Int64], latest: [ByteBuffer: Int64], lastBatchOfProducer: [Int64: Int64],
+        aborted: [Int64: [AbortedTransaction]],
         deleteRetentionMs: Int64, now: Int64, stats: inout CleanerStats
     ) throws(SluiceError) {
         let base = group[0].baseOffset
@@ -196,12 +204,16 @@ extension Partition {
                         stats.recordsRemoved += Int(batch.recordCount)
                         return
                     }
-                    var reader = try batch.recordReader()
                     var kept: [Record] = []
                     var removedCount = 0
                     var hasTombstone = false
                     let horizonPassed = batch.hasDeleteHorizon && now >= batch.baseTimestamp
-                    while let record = try reader.next() {
+                    guard let records = try? batch.records() else {
+                        // Undecodable: copied unchanged rather than failing every pass.
+                        try write(batch)
+                        return
+                    }
+                    for record in records {
                         let isLatest = record.key.map { latest[$0] == record.offset } ?? true
                         let isTombstone = record.value == nil
                         if !isLatest || (isTombstone && horizonPassed) {
@@ -218,8 +230,10 @@ extension Partition {
                         try write(batch)
                         return
                     }
-                    guard !kept.isEmpty else { return }
+                    let keepsProducerState = batch.producerId >= 0 && lastBatchOfProducer[batch.producerId] == batch.baseOffset
+                    guard !kept.isEmpty || keepsProducerState else { return }
                     var builder = RecordBatchBuilder(compression: batch.compression ?? .none)
+                    builder.lastOffsetDeltaOverride = batch.lastOffsetDelta
                     builder.baseOffset = batch.baseOffset
                     builder.partitionLeaderEpoch = batch.partitionLeaderEpoch
                     builder.isTransactional = batch.isTransactional

@@ -30,6 +30,13 @@ final class LogFile: @unchecked Sendable {
         return Int64(info.st_size)
     }
 
+    /// The file's last modification, in milliseconds since the epoch.
+    func modificationTimeMillis() throws(SluiceError) -> Int64 {
+        var info = stat()
+        guard fstat(self.descriptor, &info) == 0 else { throw ioError("cannot stat \(self.path)") }
+        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+    }
+
     /// Writes all of `bytes` at `position`. On failure the caller truncates back.
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int64) throws(SluiceError) {
         var written = 0

@@ -18,8 +18,10 @@ extension Partition {
             if let failure = self.failure { throw failure }
             let highWatermark = self.highWatermarkLocked
             let lastStable = self.lastStableOffsetLocked
-            guard offset >= self.logStartOffset, offset <= highWatermark else {
-                throw SluiceError(.offsetOutOfRange, "offset \(offset) of \(self.topicPartition) is outside \(self.logStartOffset)...\(highWatermark)")
+            // Between the high watermark and the log end the data exists but is not visible yet: an
+            // empty answer, not an out-of-range error that would make a consumer reset.
+            guard offset >= self.logStartOffset, offset <= self.activeSegment.nextOffset else {
+                throw SluiceError(.offsetOutOfRange, "offset \(offset) of \(self.topicPartition) is outside \(self.logStartOffset)...\(self.activeSegment.nextOffset)")
             }
             let upper = isolation == .readCommitted ? lastStable : highWatermark
             guard offset < upper else { return (nil, highWatermark, lastStable, self.logStartOffset, []) }

@@ -77,14 +77,21 @@ extension Partition {
                     }
                 }
                 producerState = replayed
-                if mustScan || result.corruption != nil {
-                    if !mustScan { transactionIndex = segment.transactionIndex }
+                if mustScan {
                     segment.reset(byteCount: result.validByteCount, nextOffset: result.nextOffset, maxTimestamp: result.maxTimestamp,
                                   firstBatchTimestamp: result.firstBatchTimestamp, offsetIndex: result.offsetIndex, timeIndex: result.timeIndex,
-                                  transactionIndex: mustScan ? transactionIndex : segment.transactionIndex,
-                                  bytesSinceIndexEntry: result.bytesSinceIndexEntry)
+                                  transactionIndex: transactionIndex, bytesSinceIndexEntry: result.bytesSinceIndexEntry)
+                    // What a crash left in the page cache may never have reached the disk: sync it before
+                    // anything recovered counts as durable.
+                    segment.isDirty = true
+                } else if let corruption = result.corruption {
+                    // Below the recovery point the data was synced at roll; a scan for producer state that
+                    // meets a bad batch there reports it and leaves the data to `log verify`, as Kafka does.
+                    reports.append(CorruptionReport(topicPartition: topicPartition, segmentBaseOffset: segment.baseOffset,
+                                                    bytePosition: corruption.position, offset: corruption.offset,
+                                                    reason: corruption.reason + " (below the recovery point; not truncated)", truncatedByteCount: 0))
                 }
-                if let corruption = result.corruption {
+                if mustScan, let corruption = result.corruption {
                     let fileSize = try segment.file.size()
                     var truncated = fileSize - corruption.position
                     try segment.file.truncate(to: corruption.position)

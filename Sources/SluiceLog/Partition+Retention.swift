@@ -9,7 +9,7 @@ extension Partition {
             guard self.config.cleanupPolicy.contains(.delete), !self.isClosed, self.failure == nil else { return [] }
             // An expired active segment is rolled so that it can go too.
             if self.config.retentionMs >= 0, !self.activeSegment.isEmpty,
-               now - self.activeSegment.maxTimestamp > self.config.retentionMs,
+               now - self.activeSegment.retentionTimestamp > self.config.retentionMs,
                self.activeSegment.nextOffset <= self.highWatermarkLocked {
                 try self.roll()
             }
@@ -18,7 +18,7 @@ extension Partition {
             while self.segments.count > 1 {
                 let oldest = self.segments[0]
                 guard oldest.nextOffset <= self.highWatermarkLocked else { break }
-                let expired = self.config.retentionMs >= 0 && now - oldest.maxTimestamp > self.config.retentionMs
+                let expired = self.config.retentionMs >= 0 && now - oldest.retentionTimestamp > self.config.retentionMs
                 let oversized = self.config.retentionBytes >= 0 && totalBytes - oldest.byteCount >= self.config.retentionBytes
                 guard expired || oversized else { break }
                 removed.append(self.segments.removeFirst())

@@ -55,6 +55,8 @@ public final class Partition: @unchecked Sendable {
     var syncRounds = 0
     private var durabilityWaiters: [(offset: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
     private var dataWaiters: [UInt64: DataWaiter] = [:]
+    /// Waiters whose deadline passed before they registered: they must not register any more.
+    private var expiredWaiters: Set<UInt64> = []
     private var nextWaiterId: UInt64 = 0
 
     struct DataWaiter {
@@ -102,7 +104,7 @@ public final class Partition: @unchecked Sendable {
     var lastStableOffsetLocked: Int64 {
         let highWatermark = self.highWatermarkLocked
         guard let firstUnstable = self.producerState.firstUnstableOffset else { return highWatermark }
-        return min(firstUnstable, highWatermark)
+        return max(min(firstUnstable, highWatermark), self.logStartOffset)
     }
 
     /// Bytes of all segments.
@@ -116,6 +118,8 @@ public final class Partition: @unchecked Sendable {
     public func append(_ incoming: RecordBatch, now: Int64 = currentTimeMillis()) throws(SluiceError) -> AppendResult {
         var batch = incoming
         try batch.validate()
+        let requireKeys = self.lock.withLock { self.config.cleanupPolicy.contains(.compact) }
+        try batch.validateRecords(requireKeys: requireKeys)
         let control = try batch.controlRecord()
         let info = ProducerBatchInfo(batch)
         var wake: [CheckedContinuation<Void, Never>] = []
@@ -212,7 +216,13 @@ public final class Partition: @unchecked Sendable {
     func roll() throws(SluiceError) {
         let old = self.activeSegment
         let newBase = old.nextOffset
-        try old.file.sync()
+        do throws(SluiceError) {
+            try old.file.sync()
+        } catch {
+            // Waiters are failed by the next flush, which sees the failure.
+            if self.failure == nil { self.failure = error }
+            throw error
+        }
         old.isDirty = false
         try old.persistIndexes()
         try FileSystem.writeAtomically(self.producerState.snapshotBytes, to: self.directory + "/" + ProducerStateManager.snapshotFileName(newBase))
@@ -256,7 +266,8 @@ public final class Partition: @unchecked Sendable {
     /// Syncs every segment written since the last flush and publishes the new durable offset.
     public func flush() throws(SluiceError) {
         try self.flushLock.withLock { () throws(SluiceError) in
-            let (target, toSync) = self.lock.withLock { () -> (Int64, [Segment]) in
+            let (target, toSync) = try self.lock.withLock { () throws(SluiceError) -> (Int64, [Segment]) in
+                if let failure = self.failure { throw failure }
                 let dirty = self.segments.filter(\.isDirty)
                 for segment in dirty { segment.isDirty = false }
                 return (self.activeSegment.nextOffset, dirty)
@@ -265,12 +276,7 @@ public final class Partition: @unchecked Sendable {
             do throws(SluiceError) {
                 for segment in toSync { try segment.file.sync() }
             } catch {
-                // After a failed fsync the page cache may have dropped the data: stop accepting writes.
-                let waiters = self.lock.withLock { () -> [CheckedContinuation<Void, any Error>] in
-                    self.failure = error
-                    defer { self.durabilityWaiters.removeAll() }
-                    return self.durabilityWaiters.map(\.continuation)
-                }
+                let waiters = self.lock.withLock { self.recordSyncFailure(error) }
                 for waiter in waiters { waiter.resume(throwing: error) }
                 throw error
             }
@@ -309,6 +315,7 @@ public final class Partition: @unchecked Sendable {
             group.addTask {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let ready = self.lock.withLock { () -> Bool in
+                        if self.expiredWaiters.remove(waiterId) != nil { return true }
                         if self.isClosed || self.visibleEnd(isolation) > offset { return true }
                         self.dataWaiters[waiterId] = DataWaiter(offset: offset, isolation: isolation, continuation: continuation)
                         return false
@@ -318,12 +325,21 @@ public final class Partition: @unchecked Sendable {
             }
             group.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
-                let waiter = self.lock.withLock { self.dataWaiters.removeValue(forKey: waiterId) }
+                let waiter = self.lock.withLock { () -> DataWaiter? in
+                    guard let waiter = self.dataWaiters.removeValue(forKey: waiterId) else {
+                        // Not registered yet (or already woken): make sure it never waits.
+                        self.expiredWaiters.insert(waiterId)
+                        return nil
+                    }
+                    return waiter
+                }
                 waiter?.continuation.resume()
             }
             await group.next()
             group.cancelAll()
         }
+        // A wake-up that came first leaves an expiry mark behind only if the timer also fired.
+        self.lock.withLock { _ = self.expiredWaiters.remove(waiterId) }
     }
 
     func visibleEnd(_ isolation: IsolationLevel) -> Int64 {
@@ -345,18 +361,49 @@ public final class Partition: @unchecked Sendable {
 
     /// Flushes, writes indexes and a producer-state snapshot. Readers waiting are released.
     func close() throws(SluiceError) {
-        try self.flush()
-        let wake: [CheckedContinuation<Void, Never>] = try self.lock.withLock { () throws(SluiceError) -> [CheckedContinuation<Void, Never>] in
-            guard !self.isClosed else { return [] }
-            self.isClosed = true
-            if self.failure == nil {
+        // Refuse appends first, so that the final flush covers everything acknowledged from now on.
+        let alreadyClosed = self.lock.withLock { () -> Bool in
+            defer { self.isClosed = true }
+            return self.isClosed
+        }
+        guard !alreadyClosed else { return }
+        var flushError: SluiceError?
+        do { try self.flush() } catch { flushError = error }
+        let (wake, failed): ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, any Error>]) = try self.lock.withLock { () throws(SluiceError) in
+            if self.failure == nil && flushError == nil {
                 try self.activeSegment.persistIndexes()
                 try FileSystem.writeAtomically(self.producerState.snapshotBytes,
                                                to: self.directory + "/" + ProducerStateManager.snapshotFileName(self.activeSegment.nextOffset))
                 self.removeOldSnapshots()
             }
-            return self.takeSatisfiedDataWaiters()
+            return (self.takeSatisfiedDataWaiters(), self.takeDurabilityWaiters())
         }
         for continuation in wake { continuation.resume() }
+        let closed = SluiceError(.closed, "partition \(self.topicPartition) closed before the append was durable")
+        for continuation in failed { continuation.resume(throwing: flushError ?? closed) }
+        if let flushError { throw flushError }
+    }
+
+    /// Stops the partition as a crash would: no flush; waiters fail.
+    func abandon() {
+        let (wake, failed) = self.lock.withLock { () -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, any Error>]) in
+            self.isClosed = true
+            return (self.takeSatisfiedDataWaiters(), self.takeDurabilityWaiters())
+        }
+        for continuation in wake { continuation.resume() }
+        for continuation in failed { continuation.resume(throwing: SluiceError(.closed, "partition \(self.topicPartition) was abandoned")) }
+    }
+
+    /// Removes and returns every durability waiter. Lock held.
+    private func takeDurabilityWaiters() -> [CheckedContinuation<Void, any Error>] {
+        defer { self.durabilityWaiters.removeAll() }
+        return self.durabilityWaiters.map(\.continuation)
+    }
+
+    /// Records a failed sync: the page cache may have dropped the data, so the partition stops
+    /// accepting writes and every waiter fails. Lock held.
+    func recordSyncFailure(_ error: SluiceError) -> [CheckedContinuation<Void, any Error>] {
+        if self.failure == nil { self.failure = error }
+        return self.takeDurabilityWaiters()
     }
 }

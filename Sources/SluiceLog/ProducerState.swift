@@ -148,8 +148,9 @@ struct ProducerStateManager: Sendable, Equatable {
         guard batch.producerId >= 0 else { return nil }
         var entry = self.producers[batch.producerId] ?? ProducerStateEntry(producerId: batch.producerId, epoch: batch.epoch)
         if batch.epoch > entry.epoch {
+            // A new epoch starts a new sequence space, whether a batch or a marker brought it.
             entry.epoch = batch.epoch
-            if !batch.isControl { entry.batches.removeAll() }
+            entry.batches.removeAll()
         }
         entry.lastTimestamp = batch.maxTimestamp
         var completed: CompletedTransaction?

@@ -92,6 +92,10 @@ extension Segment {
                 fail(error.message)
                 break scanning
             }
+            guard batch.hasPlausibleOffsets(segmentBaseOffset: self.baseOffset) else {
+                fail("batch base offset \(batch.baseOffset) with last offset delta \(batch.lastOffsetDelta) does not fit the segment")
+                break scanning
+            }
             guard batch.baseOffset >= result.nextOffset else {
                 fail("batch base offset \(batch.baseOffset) does not follow \(result.nextOffset - 1)")
                 break scanning

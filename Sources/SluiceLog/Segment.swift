@@ -64,6 +64,13 @@ final class Segment: @unchecked Sendable {
 
     var isEmpty: Bool { self.byteCount == 0 }
 
+    /// The newest timestamp for time retention: the largest record timestamp, or the file's
+    /// modification time when records carry none (Kafka's fallback).
+    var retentionTimestamp: Int64 {
+        if self.maxTimestamp >= 0 { return self.maxTimestamp }
+        return (try? self.file.modificationTimeMillis()) ?? currentTimeMillis()
+    }
+
     // MARK: Appending
 
     /// Writes a batch whose base offset is already assigned. On failure the file is cut back so the
@@ -116,10 +123,9 @@ final class Segment: @unchecked Sendable {
             (Self.timeIndexSuffix, self.timeIndex.serialized),
             (Self.transactionIndexSuffix, self.transactionIndex.serialized),
         ] {
-            let file = try LogFile(path: Self.path(self.directory, self.baseOffset, suffix), create: true)
-            try file.truncate(to: 0)
-            try file.write(bytes, at: 0)
-            try file.sync()
+            // Atomic: a crash leaves the old file or the new one, never a torn index that a later
+            // clean start would trust.
+            try FileSystem.writeAtomically(bytes, to: Self.path(self.directory, self.baseOffset, suffix))
         }
     }
 
@@ -163,6 +169,9 @@ final class Segment: @unchecked Sendable {
                 throw SluiceError(.corruptData, "segment \(self.baseOffset) has a bad batch header at byte \(position)")
             }
             let batch = RecordBatch(unchecked: header)
+            guard batch.hasPlausibleOffsets(segmentBaseOffset: self.baseOffset) else {
+                throw SluiceError(.corruptData, "segment \(self.baseOffset) has a batch with impossible offsets at byte \(position)")
+            }
             nextOffset = batch.nextOffset
             maxTimestamp = max(maxTimestamp, batch.maxTimestamp)
             position += Int64(size)

@@ -213,7 +213,7 @@ func readAll(_ partition: Partition, from offset: Int64 = 0, isolation: Isolatio
             try log.alterTopicConfig("orders") { (config) throws(SluiceError) in try config.apply("retention.ms", "1000") }
             #expect(try log.topicConfig("orders").partitionCount == 5)
             #expect(try log.topicConfig("orders").retentionMs == 1000)
-            _ = try await log.partition(TopicPartition("orders", 4)).appendDurably(Batches.strings(["x"]))
+            _ = try await log.partition(TopicPartition("orders", 4)).appendDurably(Batches.strings(["x"], keys: ["k"]))
             try log.close()
             let reopened = try reopen(path)
             #expect(reopened.topicNames == ["orders"])
