@@ -80,25 +80,43 @@ extension RecordBatch {
 
     /// Decodes every record and checks what the header promises, as a broker does before it accepts a
     /// produced batch: the record count, and offset deltas 0, 1, 2, ... up to the last offset delta.
-    /// With `requireKeys`, a record without a key is refused (compacted topics need keys).
+    /// With `requireKeys`, a record without a key is refused (compacted topics need keys). Walks the
+    /// bytes in place: no record values are built.
     public func validateRecords(requireKeys: Bool = false) throws(SluiceError) {
-        guard Int64(self.lastOffsetDelta) == Int64(self.recordCount) - 1 || (self.recordCount == 0 && self.lastOffsetDelta == 0) else {
-            throw SluiceError(.corruptData, "record batch says \(self.recordCount) records but its last offset delta is \(self.lastOffsetDelta)")
+        let count = Int(self.recordCount)
+        guard Int64(self.lastOffsetDelta) == Int64(count) - 1 || (count == 0 && self.lastOffsetDelta == 0) else {
+            throw SluiceError(.corruptData, "record batch says \(count) records but its last offset delta is \(self.lastOffsetDelta)")
         }
-        var reader = try self.recordReader()
-        var expected = self.baseOffset
-        while let record = try reader.next() {
-            guard record.offset == expected else {
-                throw SluiceError(.corruptData, "record \(expected - self.baseOffset) of the batch has offset delta \(record.offset - self.baseOffset)")
+        guard let codec = self.compression else {
+            throw SluiceError(.codecUnavailable, "record batch uses unknown compression type \(self.attributes & 0x07)")
+        }
+        var payload = self.buffer
+        payload.moveReaderIndex(forwardBy: Self.headerByteCount)
+        if codec != .none {
+            let decompressed = try payload.withUnsafeReadableBytes { (raw) throws(SluiceError) -> [UInt8] in
+                try codec.decompress(raw, decompressedBytesMax: Limits.decompressedBytesMax)
             }
-            if requireKeys && record.key == nil && !self.isControl {
-                throw SluiceError(.invalidRequest, "a compacted topic needs a key on every record; record \(expected - self.baseOffset) has none")
+            payload = ByteBuffer(bytes: decompressed)
+        }
+        let requireKeys = requireKeys && !self.isControl
+        let outcome: Result<Void, SluiceError> = payload.withUnsafeReadableBytes { raw in
+            Result { () throws(SluiceError) in
+                var index = 0
+                for expected in 0..<count {
+                    let decoded = try DecodedRecord.decode(raw, at: &index, readerBase: 0, collectHeaders: false)
+                    guard decoded.offsetDelta == Int64(expected) else {
+                        throw SluiceError(.corruptData, "record \(expected) of the batch has offset delta \(decoded.offsetDelta)")
+                    }
+                    if requireKeys && decoded.keyLength < 0 {
+                        throw SluiceError(.invalidRequest, "a compacted topic needs a key on every record; record \(expected) has none")
+                    }
+                }
+                guard index == raw.count else {
+                    throw SluiceError(.corruptData, "\(raw.count - index) bytes follow the \(count) records the batch header announces")
+                }
             }
-            expected += 1
         }
-        guard expected == self.nextOffset else {
-            throw SluiceError(.corruptData, "record batch holds \(expected - self.baseOffset) records, its header says \(self.recordCount)")
-        }
+        try outcome.get()
     }
 
     /// All records, decoded. For large batches prefer `recordReader()`.
@@ -149,7 +167,7 @@ struct DecodedRecord {
 
     /// Decodes the record at `index` of `raw`; `readerBase` converts raw indexes to buffer indexes.
     @inline(__always)
-    static func decode(_ raw: UnsafeRawBufferPointer, at index: inout Int, readerBase: Int) throws(SluiceError) -> DecodedRecord {
+    static func decode(_ raw: UnsafeRawBufferPointer, at index: inout Int, readerBase: Int, collectHeaders: Bool = true) throws(SluiceError) -> DecodedRecord {
         let recordStart = index
         let length = try Varint.read(raw, at: &index)
         guard length >= 0, Int(length) <= raw.count - index else {
@@ -169,12 +187,14 @@ struct DecodedRecord {
         }
         var headers: [Header] = []
         if headerCount > 0 {
-            headers.reserveCapacity(Int(headerCount))
+            if collectHeaders { headers.reserveCapacity(Int(headerCount)) }
             for _ in 0..<headerCount {
                 let (hkStart, hkLength) = try readBytes(body, at: &index, what: "header key")
                 guard hkLength >= 0 else { throw SluiceError(.corruptData, "null header key in record at byte \(recordStart)") }
                 let (hvStart, hvLength) = try readBytes(body, at: &index, what: "header value")
-                headers.append(Header(keyStart: hkStart + readerBase, keyLength: hkLength, valueStart: hvStart + readerBase, valueLength: hvLength))
+                if collectHeaders {
+                    headers.append(Header(keyStart: hkStart + readerBase, keyLength: hkLength, valueStart: hvStart + readerBase, valueLength: hvLength))
+                }
             }
         }
         guard index == end else {
