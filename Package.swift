@@ -49,11 +49,35 @@ let package = Package(
             ],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "SluiceKafkaProtocol",
+            dependencies: ["SluiceCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .executableTarget(
+            name: "sluice-kafka-codegen",
+            path: "Sources/SluiceKafkaCodegen",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "SluiceBroker",
+            dependencies: [
+                "SluiceCore",
+                "SluiceLog",
+                "SluiceKafkaProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
                 "SluiceCore",
                 "SluiceLog",
+                "SluiceBroker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,6 +100,24 @@ let package = Package(
             name: "SluiceLogTests",
             dependencies: [
                 "SluiceCore", "SluiceLog", "_SluiceTestSupport", "sluice",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceKafkaProtocolTests",
+            dependencies: [
+                "SluiceKafkaProtocol", "SluiceCore", "_SluiceTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceBrokerTests",
+            dependencies: [
+                "SluiceBroker", "SluiceKafkaProtocol", "SluiceCore", "SluiceLog", "_SluiceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: sharedSwiftSettings

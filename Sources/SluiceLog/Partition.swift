@@ -31,6 +31,16 @@ public struct FetchResult: Sendable {
     public var abortedTransactions: [AbortedTransaction]
 }
 
+/// What a partition knows of one producer.
+public struct ProducerSummary: Sendable {
+    public var producerId: Int64
+    public var epoch: Int16
+    public var lastSequence: Int32?
+    public var lastTimestamp: Int64
+    public var coordinatorEpoch: Int32
+    public var currentTransactionFirstOffset: Int64?
+}
+
 /// One partition of a topic: an ordered list of segments with one writer at a time and any number of
 /// concurrent readers. Appends are acknowledged per the log's durability policy.
 public final class Partition: @unchecked Sendable {
@@ -105,6 +115,16 @@ public final class Partition: @unchecked Sendable {
         let highWatermark = self.highWatermarkLocked
         guard let firstUnstable = self.producerState.firstUnstableOffset else { return highWatermark }
         return max(min(firstUnstable, highWatermark), self.logStartOffset)
+    }
+
+    /// The producers the partition keeps state for (DescribeProducers).
+    public var activeProducers: [ProducerSummary] {
+        self.lock.withLock {
+            self.producerState.producers.values.sorted { $0.producerId < $1.producerId }.map {
+                ProducerSummary(producerId: $0.producerId, epoch: $0.epoch, lastSequence: $0.lastSequence, lastTimestamp: $0.lastTimestamp,
+                                coordinatorEpoch: $0.coordinatorEpoch, currentTransactionFirstOffset: $0.currentTransactionFirstOffset)
+            }
+        }
     }
 
     /// Bytes of all segments.

@@ -12,7 +12,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
         subcommands: [
-            TourCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
+            TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
             BenchCommand.self, CrashAppenderCommand.self,
         ]
     )

@@ -1,0 +1,129 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SluiceCore
+import SluiceKafkaProtocol
+
+/// What a request handler gives back for one request, in arrival order.
+enum PendingResponse: Sendable {
+    /// No response (a produce with acks=0).
+    case none
+    /// The response frame, ready now.
+    case ready(ByteBuffer)
+    /// What the task decides once it finishes: `.ready`, `.none` or `.close`.
+    case later(Task<PendingResponse, Never>)
+    /// The request cannot be answered: close the connection after the earlier responses.
+    case close(reason: String)
+}
+
+/// Facts about a client connection that handlers and logs use.
+struct ConnectionContext: Sendable {
+    var id: UInt64
+    var remoteAddress: String
+}
+
+/// The part of the broker that turns one request frame into a pending response.
+protocol RequestProcessor: Sendable {
+    /// Called in arrival order for each frame of a connection, on the connection's reader task, so
+    /// that the synchronous part (appends) keeps the client's order; slow parts go in `.later`.
+    func start(frame: ByteBuffer, connection: ConnectionContext) -> PendingResponse
+}
+
+/// The Kafka listener: a SwiftNIO server whose connections each read size-prefixed frames, start
+/// them in order, keep at most `requestsInFlightMax` in flight and write responses in request order.
+final class KafkaServer: Sendable {
+    /// Requests started but not answered on one connection before the server stops reading it.
+    static let requestsInFlightMax = 64
+
+    let host: String
+    let port: Int
+    private let processor: any RequestProcessor
+    private let logger: Logger
+    private let frameBytesMax: Int
+
+    init(host: String, port: Int, processor: any RequestProcessor, frameBytesMax: Int, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.processor = processor
+        self.frameBytesMax = frameBytesMax
+        self.logger = logger
+    }
+
+    /// Binds, calls `onListening` with the bound address, and serves until cancelled.
+    func run(onListening: @Sendable (SocketAddress) -> Void) async throws {
+        let frameBytesMax = self.frameBytesMax
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: self.host, port: self.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(frameBytesMax: frameBytesMax)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        if let address = server.channel.localAddress { onListening(address) }
+        var connectionId: UInt64 = 0
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { inbound in
+                for try await connection in inbound {
+                    connectionId += 1
+                    let context = ConnectionContext(id: connectionId, remoteAddress: connection.channel.remoteAddress?.description ?? "unknown")
+                    group.addTask { await self.serve(connection, context: context) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: ConnectionContext) async {
+        let queue = BoundedQueue<PendingResponse>(capacity: Self.requestsInFlightMax)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let channel = connection.channel
+                    group.addTask {
+                        // Writer: answers in request order. On failure it stops the reader too.
+                        do {
+                            while var pending = await queue.pop() {
+                                if case .later(let task) = pending { pending = await task.value }
+                                switch pending {
+                                case .none, .later:
+                                    continue
+                                case .ready(let frame):
+                                    try await outbound.write(frame)
+                                case .close(let reason):
+                                    throw ConnectionClosed(reason: reason)
+                                }
+                            }
+                        } catch {
+                            queue.finish()
+                            channel.close(promise: nil)
+                            throw error
+                        }
+                    }
+                    do {
+                        for try await frame in inbound {
+                            let pending = self.processor.start(frame: frame, connection: context)
+                            await queue.push(pending)
+                            if case .close = pending { break }
+                        }
+                    } catch {
+                        self.logger.warning("closing connection from \(context.remoteAddress): \(error)")
+                    }
+                    queue.finish()
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch let closed as ConnectionClosed {
+            self.logger.warning("closing connection from \(context.remoteAddress): \(closed.reason)")
+        } catch {
+            self.logger.debug("connection from \(context.remoteAddress) ended: \(error)")
+        }
+    }
+}
+
+struct ConnectionClosed: Error {
+    var reason: String
+}
