@@ -78,32 +78,46 @@ extension String {
     }
 }
 
-/// Waits for one of a few signals without a handler that runs arbitrary code: the signals are
-/// blocked and a thread waits for them with sigwait.
-final class SignalWaiter: Sendable {
-    private let signals: [Int32]
+/// Waits for one of a few signals: their default action is replaced by a Dispatch signal source,
+/// so that a SIGTERM starts a graceful stop instead of killing the process.
+final class SignalWaiter: @unchecked Sendable {
+    private let sources: [any DispatchSourceSignal]
+    private let queue = DispatchQueue(label: "sluice.signals")
+    private let lock = NSLock()
+    private var received: Int32?
+    private var waiter: CheckedContinuation<Int32, Never>?
 
     init(signals: [Int32]) {
-        self.signals = signals
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        // Block in this thread and every thread created after it, so that sigwait receives them.
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: self.queue)
+            sources.append(source)
+        }
+        self.sources = sources
+        for (source, number) in zip(sources, signals) {
+            source.setEventHandler { [weak self] in self?.deliver(number) }
+            source.resume()
+        }
+    }
+
+    private func deliver(_ number: Int32) {
+        let waiter: CheckedContinuation<Int32, Never>? = self.lock.withLock {
+            if self.received == nil { self.received = number }
+            defer { self.waiter = nil }
+            return self.waiter
+        }
+        waiter?.resume(returning: number)
     }
 
     func wait() async -> Int32 {
-        let signals = self.signals
-        return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                var set = sigset_t()
-                sigemptyset(&set)
-                for signal in signals { sigaddset(&set, signal) }
-                var received: Int32 = 0
-                sigwait(&set, &received)
-                continuation.resume(returning: received)
+        await withCheckedContinuation { continuation in
+            let ready: Int32? = self.lock.withLock {
+                if let received = self.received { return received }
+                self.waiter = continuation
+                return nil
             }
-            thread.start()
+            if let ready { continuation.resume(returning: ready) }
         }
     }
 }
