@@ -26,14 +26,18 @@ public enum BrokerService {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await server.run { address in onListening("\(config.listenHost):\(address.port ?? config.listenPort)") }
+                    throw ShutdownRequested()  // the server drained
                 }
                 group.addTask { await broker.runTimers() }
                 group.addTask {
                     let signal = await signals.wait()
-                    logger.info("received signal \(signal): shutting down")
+                    logger.info("received signal \(signal): draining connections")
+                    server.drain()
+                    try await Task.sleep(for: Self.drainTimeout)
+                    logger.warning("connections did not drain within \(Self.drainTimeout); closing them")
                     throw ShutdownRequested()
                 }
-                try await group.next()
+                _ = try await group.next()
                 group.cancelAll()
             }
         } catch is ShutdownRequested {

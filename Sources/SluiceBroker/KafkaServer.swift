@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SluiceCore
@@ -40,6 +41,8 @@ final class KafkaServer: Sendable {
     private let processor: any RequestProcessor
     private let logger: Logger
     private let frameBytesMax: Int
+    /// The listening channel and the open connections, for a graceful stop.
+    private let channels = NIOLockedValueBox<(server: (any Channel)?, connections: [UInt64: any Channel], draining: Bool)>((nil, [:], false))
 
     init(host: String, port: Int, processor: any RequestProcessor, frameBytesMax: Int, logger: Logger) {
         self.host = host
@@ -63,6 +66,11 @@ final class KafkaServer: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        let alreadyDraining = self.channels.withLockedValue { state -> Bool in
+            state.server = server.channel
+            return state.draining
+        }
+        if alreadyDraining { server.channel.close(promise: nil) }
         if let address = server.channel.localAddress { onListening(address) }
         var connectionId: UInt64 = 0
         try await withThrowingDiscardingTaskGroup { group in
@@ -70,9 +78,36 @@ final class KafkaServer: Sendable {
                 for try await connection in inbound {
                     connectionId += 1
                     let context = ConnectionContext(id: connectionId, remoteAddress: connection.channel.remoteAddress?.description ?? "unknown")
-                    group.addTask { await self.serve(connection, context: context) }
+                    let id = connectionId
+                    let accepted = self.channels.withLockedValue { state -> Bool in
+                        guard !state.draining else { return false }
+                        state.connections[id] = connection.channel
+                        return true
+                    }
+                    guard accepted else {
+                        connection.channel.close(promise: nil)
+                        continue
+                    }
+                    group.addTask {
+                        await self.serve(connection, context: context)
+                        self.channels.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+                    }
                 }
             }
+        }
+    }
+
+    /// Stops accepting connections and stops reading new requests on the open ones; requests already
+    /// read are answered, then each connection closes and `run` returns.
+    func drain() {
+        let (server, connections) = self.channels.withLockedValue { state -> ((any Channel)?, [any Channel]) in
+            state.draining = true
+            return (state.server, Array(state.connections.values))
+        }
+        server?.close(promise: nil)
+        for channel in connections {
+            // Half-close: the reader sees the end of the stream, the writer still answers.
+            channel.close(mode: .input, promise: nil)
         }
     }
 
