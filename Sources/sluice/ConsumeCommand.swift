@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import SluiceCore
+import SluiceKafkaClient
 import SluiceLog
 
 struct ConsumeCommand: AsyncParsableCommand {
@@ -19,6 +20,7 @@ struct ConsumeCommand: AsyncParsableCommand {
     @Option(help: "read_committed (default) or read_uncommitted.") var isolation: String = "read_committed"
     @Option(help: "text (default) or json (one object a line).") var format: OutputFormat = .text
     @Option(help: "Stop after this many records.") var maxRecords: Int?
+    @Option(help: "Consume from a running broker (HOST:PORT) instead of the embedded log.") var bootstrap: String?
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
         case text
@@ -38,6 +40,10 @@ struct ConsumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let bootstrap = self.bootstrap {
+            try await reportingErrors { try await self.consumeRemote(bootstrap) }
+            return
+        }
         try await reportingErrors {
             let log = try self.data.openLog()
             defer { try? log.close() }
@@ -87,6 +93,45 @@ struct ConsumeCommand: AsyncParsableCommand {
                     group.cancelAll()
                 }
             }
+        }
+    }
+}
+
+extension ConsumeCommand {
+    /// The same loop over a broker: ListOffsets for the start, then Fetch (long polls with --follow).
+    func consumeRemote(_ bootstrap: String) async throws {
+        let client = try await KafkaClient(bootstrap: bootstrap)
+        defer { Task { await client.close() } }
+        let readCommitted = self.isolation == "read_committed"
+        let count = try await client.partitionCount(of: self.topic)
+        let partitions = self.partition.map { [$0] } ?? Array(0..<count)
+        var positions: [Int32: Int64]
+        if let offset = self.offset {
+            positions = Dictionary(uniqueKeysWithValues: partitions.map { ($0, offset) })
+        } else {
+            let timestamp = self.fromEnd ? KafkaClient.latest : (self.fromTimestamp ?? KafkaClient.earliest)
+            positions = try await client.listOffsets(topic: self.topic, partitions: partitions, timestamp: timestamp, readCommitted: readCommitted)
+            if self.fromTimestamp != nil {
+                // No record at or after the timestamp: start at the end.
+                let ends = try await client.listOffsets(topic: self.topic, partitions: partitions, timestamp: KafkaClient.latest, readCommitted: readCommitted)
+                for (partition, offset) in positions where offset < 0 { positions[partition] = ends[partition] ?? 0 }
+            }
+        }
+        var printed = 0
+        while true {
+            let results = try await client.fetch(topic: self.topic, positions: positions, readCommitted: readCommitted, maxWaitMs: self.follow ? 500 : 100)
+            var progressed = false
+            for partition in partitions {
+                guard let result = results[partition] else { continue }
+                if result.nextOffset > positions[partition]! { progressed = true }
+                positions[partition] = result.nextOffset
+                for record in result.records {
+                    printFlushed(self.format == .json ? jsonLine(record, topic: self.topic, partition: partition) : textLine(record, partition: partition))
+                    printed += 1
+                    if let maxRecords = self.maxRecords, printed >= maxRecords { return }
+                }
+            }
+            if !progressed && !self.follow { return }
         }
     }
 }
