@@ -134,6 +134,22 @@ enum SwiftNames {
         keywords.contains(name) ? "`\(name)`" : name
     }
 
+    /// Digits grouped with underscores from the right, as swift-format wants long literals: "2147483647" ->
+    /// "2_147_483_647" (decimal, groups of 3, from 5 digits), "7fffffff" -> "7fff_ffff" (hex, groups of 4, from
+    /// 8 digits).
+    static func grouped(_ digits: String, every size: Int) -> String {
+        let minimum = size == 3 ? 5 : 8
+        guard digits.count >= minimum else { return digits }
+        var groups: [String] = []
+        var end = digits.endIndex
+        while end > digits.startIndex {
+            let start = digits.index(end, offsetBy: -size, limitedBy: digits.startIndex) ?? digits.startIndex
+            groups.insert(String(digits[start..<end]), at: 0)
+            end = start
+        }
+        return groups.joined(separator: "_")
+    }
+
     /// A Swift string literal.
     static func stringLiteral(_ text: String) -> String {
         var result = "\""

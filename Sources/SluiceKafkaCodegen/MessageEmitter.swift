@@ -157,8 +157,10 @@ struct MessageEmitter {
         switch field.type {
         case .int8, .int16, .uint16, .int32, .uint32, .int64:
             let value = try self.integerDefault(field)
-            if let text = field.defaultText, text.lowercased().hasPrefix("0x") { return text.lowercased() }
-            return String(value)
+            if let text = field.defaultText, text.lowercased().hasPrefix("0x") {
+                return "0x" + SwiftNames.grouped(String(text.dropFirst(2)).lowercased(), every: 4)
+            }
+            return (value < 0 ? "-" : "") + SwiftNames.grouped(String(value.magnitude), every: 3)
         case .bool:
             switch field.defaultText?.lowercased() {
             case nil, "", "false": return "false"
@@ -191,7 +193,9 @@ struct MessageEmitter {
 
     func schemaDefault(_ field: FieldSpec) throws -> String {
         switch field.type {
-        case .int8, .int16, .uint16, .int32, .uint32, .int64: return ".integer(\(try self.integerDefault(field)))"
+        case .int8, .int16, .uint16, .int32, .uint32, .int64:
+            let value = try self.integerDefault(field)
+            return ".integer(\((value < 0 ? "-" : "") + SwiftNames.grouped(String(value.magnitude), every: 3)))"
         case .bool: return ".bool(\(try self.defaultExpression(field)))"
         case .float64: return ".float(\(try self.defaultExpression(field)))"
         case .string:
@@ -332,6 +336,7 @@ struct MessageEmitter {
         let parameters = try properties.map { property in
             "\(property.identifier): \(try self.declaredType(property.field)) = \(try self.defaultExpression(property.field))"
         }
+        writer.docComment("A value with the fields given and the others at their defaults.")
         writer.call("public init(", parameters, ") {")
         writer.indent()
         for property in properties {
@@ -362,6 +367,19 @@ struct MessageEmitter {
 
     func taggedVersions(_ field: FieldSpec) -> Versions {
         field.versions.intersection(field.taggedVersions).intersection(self.spec.flexibleVersions)
+    }
+
+    /// The version test a tagged field needs inside the tagged-field section (which only flexible versions
+    /// have), or nil when it is tagged in every flexible version.
+    func taggedCondition(_ versions: Versions) -> String? {
+        let flexible = self.condition(self.spec.flexibleVersions.intersection(self.spec.validVersions))
+        let tagged = self.condition(versions.intersection(self.spec.validVersions))
+        switch (flexible, tagged) {
+        case (_, .never), (_, .always): return nil
+        case (.expression(let flexibleText), .expression(let taggedText)):
+            return flexibleText == taggedText ? nil : taggedText
+        case (_, .expression(let taggedText)): return taggedText
+        }
     }
 
     func compactExpression(_ field: FieldSpec, tagged: Bool) -> String {
@@ -440,9 +458,7 @@ struct MessageEmitter {
                     let field = property.field
                     let versions = self.taggedVersions(field)
                     var caseLine = "case \(field.tag!)"
-                    if versions.lowest > self.spec.flexibleVersions.lowest,
-                        case .expression(let text) = self.condition(versions)
-                    {
+                    if let text = self.taggedCondition(versions) {
                         caseLine += " where \(text)"
                     }
                     writer.line(caseLine + ":")
@@ -528,7 +544,8 @@ struct MessageEmitter {
                 writer.line("var elements: [\(elementType)] = []")
                 writer.line("elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))")
                 writer.block("for _ in 0..<count {") { writer in
-                    writer.call("try elements.append(\(head)", arguments, "))")
+                    writer.call("let element = try \(head)", arguments)
+                    writer.line("elements.append(element)")
                 }
                 writer.line("\(target) = elements")
             }
@@ -594,10 +611,81 @@ struct MessageEmitter {
         ) { writer in
             if isMessage { self.emitVersionGuard(&writer, name: name) }
             self.emitFlexibleLocal(&writer)
-            for property in properties {
-                try self.emitFieldWrite(&writer, property)
+            var index = 0
+            while index < properties.count {
+                let group = self.fixedSizeGroup(properties, from: index)
+                if group.count >= 2 {
+                    try self.emitFixedSizeGroup(&writer, group)
+                    index += group.count
+                } else {
+                    try self.emitFieldWrite(&writer, properties[index])
+                    index += 1
+                }
             }
             try self.emitTaggedEncoder(&writer, name: name, properties: properties)
+        }
+    }
+
+    /// The bytes a fixed-size scalar takes, or nil for variable-length types.
+    func fixedByteCount(_ type: FieldType) -> Int? {
+        switch type {
+        case .bool, .int8: return 1
+        case .int16, .uint16: return 2
+        case .int32, .uint32: return 4
+        case .int64, .float64: return 8
+        case .uuid: return 16
+        default: return nil
+        }
+    }
+
+    /// The run of fields from `start` that are fixed-size, never tagged, and written in the same versions: they are
+    /// written in one step (each `ByteBuffer.writeInteger` pays its own capacity and uniqueness checks, which
+    /// dominate the cost of encoding responses with many partitions).
+    func fixedSizeGroup(_ properties: [Property], from start: Int) -> [Property] {
+        func key(_ property: Property) -> String? {
+            let field = property.field
+            guard self.fixedByteCount(field.type) != nil, self.taggedVersions(field).isNone else { return nil }
+            switch self.condition(field.versions) {
+            case .always: return "always"
+            case .never: return nil
+            case .expression(let text): return text
+            }
+        }
+        guard let first = key(properties[start]) else { return [] }
+        var group = [properties[start]]
+        var index = start + 1
+        while index < properties.count, key(properties[index]) == first {
+            group.append(properties[index])
+            index += 1
+        }
+        return group
+    }
+
+    func emitFixedSizeGroup(_ writer: inout CodeWriter, _ group: [Property]) throws {
+        let byteCount = group.reduce(0) { $0 + self.fixedByteCount($1.field.type)! }
+        let write = { (writer: inout CodeWriter) in
+            writer.block("buffer.writeKafkaFixedSize(byteCount: \(byteCount)) { fields in") { writer in
+                var offset = 0
+                for property in group {
+                    writer.line("fields.storeKafka(\(property.reference), at: \(offset))")
+                    offset += self.fixedByteCount(property.field.type)!
+                }
+            }
+        }
+        guard case .expression(let condition) = self.condition(group[0].field.versions) else {
+            write(&writer)
+            return
+        }
+        let checked = group.filter { !$0.field.ignorable }
+        writer.block("if \(condition) {", footer: checked.isEmpty ? "}" : nil, write)
+        guard !checked.isEmpty else { return }
+        try writer.blockThrowing("} else {") { writer in
+            for property in checked {
+                let nonDefault = "\(property.reference) != \(try self.defaultExpression(property.field))"
+                writer.block("if \(nonDefault) {") { writer in
+                    writer.line("throw .fieldNotInVersion(\(property.label), version: version)")
+                }
+            }
         }
     }
 
@@ -659,9 +747,7 @@ struct MessageEmitter {
                 let flag = "writes" + property.name.prefix(1).uppercased() + property.name.dropFirst()
                 var condition = "\(property.reference) != \(try self.defaultExpression(field))"
                 let versions = self.taggedVersions(field)
-                if versions.lowest > self.spec.flexibleVersions.lowest,
-                    case .expression(let text) = self.condition(versions)
-                {
+                if let text = self.taggedCondition(versions) {
                     condition = "\(text) && \(condition)"
                 }
                 writer.line("let \(flag) = \(condition)")
@@ -815,7 +901,9 @@ struct MessageEmitter {
     func emitSchema(_ writer: inout CodeWriter, name: String, properties: [Property]) throws {
         writer.docComment("The fields of every version, as the spec describes them.")
         if properties.isEmpty {
-            writer.line("public static let kafkaSchema = KafkaSchema(name: \(SwiftNames.stringLiteral(name)), fields: [])")
+            writer.line(
+                "public static let kafkaSchema = KafkaSchema(name: \(SwiftNames.stringLiteral(name)), fields: [])"
+            )
             return
         }
         writer.line("public static let kafkaSchema = KafkaSchema(")
@@ -845,7 +933,8 @@ struct MessageEmitter {
             }
             if field.ignorable { arguments.append("ignorable: true") }
             arguments.append("defaultValue: \(try self.schemaDefault(field))")
-            writer.packedCall("KafkaSchema.Field(", arguments, "),")
+            // swift-format wants no trailing comma after a lone element.
+            writer.packedCall("KafkaSchema.Field(", arguments, properties.count == 1 ? ")" : "),")
         }
         writer.dedent()
         writer.line("]")

@@ -290,6 +290,16 @@ extension ByteBuffer {
         }
     }
 
+    /// Writes a run of fixed-size fields through one raw pointer: one capacity check for the run instead of one
+    /// per field.
+    @inline(__always)
+    mutating func writeKafkaFixedSize(byteCount: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
+        self.writeWithUnsafeMutableBytes(minimumWritableBytes: byteCount) { pointer in
+            body(pointer)
+            return byteCount
+        }
+    }
+
     mutating func writeKafkaBool(_ value: Bool) {
         self.writeInteger(value ? 1 as UInt8 : 0)
     }
@@ -397,7 +407,8 @@ extension ByteBuffer {
     }
 
     /// The marker before a nullable structure: -1 for null, 1 for present.
-    mutating func writeKafkaStructMarker(present: Bool, nullable: Bool, field: StaticString) throws(KafkaProtocolError) {
+    mutating func writeKafkaStructMarker(present: Bool, nullable: Bool, field: StaticString) throws(KafkaProtocolError)
+    {
         if present {
             self.writeInteger(Int8(1))
         } else {
@@ -431,5 +442,31 @@ extension ByteBuffer {
         self.moveWriterIndex(to: sizeIndex)
         self.writeKafkaUnsignedVarint(UInt32(valueBytes))
         self.writeBytes(value)
+    }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    // Stores for `writeKafkaFixedSize`: big-endian, at byte offsets the generator computed (unaligned stores are
+    // fine for `storeBytes`).
+
+    @inline(__always)
+    func storeKafka<Value: FixedWidthInteger>(_ value: Value, at offset: Int) {
+        self.storeBytes(of: value.bigEndian, toByteOffset: offset, as: Value.self)
+    }
+
+    @inline(__always)
+    func storeKafka(_ value: Bool, at offset: Int) {
+        self.storeBytes(of: value ? 1 as UInt8 : 0, toByteOffset: offset, as: UInt8.self)
+    }
+
+    @inline(__always)
+    func storeKafka(_ value: Double, at offset: Int) {
+        self.storeKafka(value.bitPattern, at: offset)
+    }
+
+    @inline(__always)
+    func storeKafka(_ value: KafkaUUID, at offset: Int) {
+        self.storeKafka(value.mostSignificantBits, at: offset)
+        self.storeKafka(value.leastSignificantBits, at: offset + 8)
     }
 }

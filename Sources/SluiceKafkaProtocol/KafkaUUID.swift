@@ -68,7 +68,8 @@ public struct KafkaUUID: Hashable, Sendable, CustomStringConvertible {
         return Self.random(using: &generator)
     }
 
-    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let base64URLAlphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// Kafka's text form: URL-safe base64 of the 16 bytes, without padding.
     public var description: String {

@@ -32,6 +32,7 @@ public struct AddOffsetsToTxnRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(transactionalId: String = "", producerId: Int64 = 0, producerEpoch: Int16 = 0, groupId: String = "") {
         self.transactionalId = transactionalId
         self.producerId = producerId
@@ -68,8 +69,10 @@ public struct AddOffsetsToTxnRequest: KafkaMessage, Sendable, Equatable {
             compact: flexible,
             field: "AddOffsetsToTxnRequest.transactionalId"
         )
-        buffer.writeInteger(self.producerId)
-        buffer.writeInteger(self.producerEpoch)
+        buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+            fields.storeKafka(self.producerId, at: 0)
+            fields.storeKafka(self.producerEpoch, at: 8)
+        }
         try buffer.writeKafkaString(self.groupId, compact: flexible, field: "AddOffsetsToTxnRequest.groupId")
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.

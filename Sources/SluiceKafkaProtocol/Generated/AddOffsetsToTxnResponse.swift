@@ -23,6 +23,7 @@ public struct AddOffsetsToTxnResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -50,8 +51,10 @@ public struct AddOffsetsToTxnResponse: KafkaMessage, Sendable, Equatable {
             throw .unsupportedVersion("AddOffsetsToTxnResponse", version: version, valid: Self.validVersions)
         }
         let flexible = version >= 3
-        buffer.writeInteger(self.throttleTimeMs)
-        buffer.writeInteger(self.errorCode)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.throttleTimeMs, at: 0)
+            fields.storeKafka(self.errorCode, at: 4)
+        }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.
         }

@@ -37,6 +37,7 @@ public struct AddPartitionsToTxnRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         transactions: [AddPartitionsToTxnTransaction] = [],
         v3AndBelowTransactionalId: String = "",
@@ -67,7 +68,8 @@ public struct AddPartitionsToTxnRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [AddPartitionsToTxnTransaction] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AddPartitionsToTxnTransaction(from: &buffer, version: version))
+                    let element = try AddPartitionsToTxnTransaction(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.transactions = elements
             }
@@ -100,7 +102,8 @@ public struct AddPartitionsToTxnRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [AddPartitionsToTxnTopic] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AddPartitionsToTxnTopic(from: &buffer, version: version))
+                    let element = try AddPartitionsToTxnTopic(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.v3AndBelowTopics = elements
             }
@@ -138,14 +141,17 @@ public struct AddPartitionsToTxnRequest: KafkaMessage, Sendable, Equatable {
             throw .fieldNotInVersion("AddPartitionsToTxnRequest.v3AndBelowTransactionalId", version: version)
         }
         if version <= 3 {
-            buffer.writeInteger(self.v3AndBelowProducerId)
-        } else if self.v3AndBelowProducerId != 0 {
-            throw .fieldNotInVersion("AddPartitionsToTxnRequest.v3AndBelowProducerId", version: version)
-        }
-        if version <= 3 {
-            buffer.writeInteger(self.v3AndBelowProducerEpoch)
-        } else if self.v3AndBelowProducerEpoch != 0 {
-            throw .fieldNotInVersion("AddPartitionsToTxnRequest.v3AndBelowProducerEpoch", version: version)
+            buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+                fields.storeKafka(self.v3AndBelowProducerId, at: 0)
+                fields.storeKafka(self.v3AndBelowProducerEpoch, at: 8)
+            }
+        } else {
+            if self.v3AndBelowProducerId != 0 {
+                throw .fieldNotInVersion("AddPartitionsToTxnRequest.v3AndBelowProducerId", version: version)
+            }
+            if self.v3AndBelowProducerEpoch != 0 {
+                throw .fieldNotInVersion("AddPartitionsToTxnRequest.v3AndBelowProducerEpoch", version: version)
+            }
         }
         if version <= 3 {
             try buffer.writeKafkaArrayCount(
@@ -225,6 +231,7 @@ extension AddPartitionsToTxnRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             transactionalId: String = "",
             producerId: Int64 = 0,
@@ -272,7 +279,8 @@ extension AddPartitionsToTxnRequest {
                     var elements: [AddPartitionsToTxnTopic] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(AddPartitionsToTxnTopic(from: &buffer, version: version))
+                        let element = try AddPartitionsToTxnTopic(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.topics = elements
                 }
@@ -294,19 +302,21 @@ extension AddPartitionsToTxnRequest {
                 throw .fieldNotInVersion("AddPartitionsToTxnTransaction.transactionalId", version: version)
             }
             if version >= 4 {
-                buffer.writeInteger(self.producerId)
-            } else if self.producerId != 0 {
-                throw .fieldNotInVersion("AddPartitionsToTxnTransaction.producerId", version: version)
-            }
-            if version >= 4 {
-                buffer.writeInteger(self.producerEpoch)
-            } else if self.producerEpoch != 0 {
-                throw .fieldNotInVersion("AddPartitionsToTxnTransaction.producerEpoch", version: version)
-            }
-            if version >= 4 {
-                buffer.writeKafkaBool(self.verifyOnly)
-            } else if self.verifyOnly != false {
-                throw .fieldNotInVersion("AddPartitionsToTxnTransaction.verifyOnly", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 11) { fields in
+                    fields.storeKafka(self.producerId, at: 0)
+                    fields.storeKafka(self.producerEpoch, at: 8)
+                    fields.storeKafka(self.verifyOnly, at: 10)
+                }
+            } else {
+                if self.producerId != 0 {
+                    throw .fieldNotInVersion("AddPartitionsToTxnTransaction.producerId", version: version)
+                }
+                if self.producerEpoch != 0 {
+                    throw .fieldNotInVersion("AddPartitionsToTxnTransaction.producerEpoch", version: version)
+                }
+                if self.verifyOnly != false {
+                    throw .fieldNotInVersion("AddPartitionsToTxnTransaction.verifyOnly", version: version)
+                }
             }
             if version >= 4 {
                 try buffer.writeKafkaArrayCount(
@@ -371,6 +381,7 @@ extension AddPartitionsToTxnRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [Int32] = []) {
             self.name = name
             self.partitions = partitions
@@ -388,10 +399,11 @@ extension AddPartitionsToTxnRequest {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(
+                    let element = try buffer.readKafkaInteger(
                         as: Int32.self,
                         field: "AddPartitionsToTxnTopic.partitions"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.partitions = elements
             }

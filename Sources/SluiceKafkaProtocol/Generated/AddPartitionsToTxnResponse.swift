@@ -33,6 +33,7 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -68,7 +69,8 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [AddPartitionsToTxnResult] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AddPartitionsToTxnResult(from: &buffer, version: version))
+                    let element = try AddPartitionsToTxnResult(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.resultsByTransaction = elements
             }
@@ -83,7 +85,8 @@ public struct AddPartitionsToTxnResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [AddPartitionsToTxnTopicResult] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AddPartitionsToTxnTopicResult(from: &buffer, version: version))
+                    let element = try AddPartitionsToTxnTopicResult(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.resultsByTopicV3AndBelow = elements
             }
@@ -173,6 +176,7 @@ extension AddPartitionsToTxnResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(transactionalId: String = "", topicResults: [AddPartitionsToTxnTopicResult] = []) {
             self.transactionalId = transactionalId
             self.topicResults = topicResults
@@ -196,7 +200,8 @@ extension AddPartitionsToTxnResponse {
                     var elements: [AddPartitionsToTxnTopicResult] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(AddPartitionsToTxnTopicResult(from: &buffer, version: version))
+                        let element = try AddPartitionsToTxnTopicResult(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.topicResults = elements
                 }
@@ -268,6 +273,7 @@ extension AddPartitionsToTxnResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", resultsByPartition: [AddPartitionsToTxnPartitionResult] = []) {
             self.name = name
             self.resultsByPartition = resultsByPartition
@@ -285,7 +291,8 @@ extension AddPartitionsToTxnResponse {
                 var elements: [AddPartitionsToTxnPartitionResult] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AddPartitionsToTxnPartitionResult(from: &buffer, version: version))
+                    let element = try AddPartitionsToTxnPartitionResult(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.resultsByPartition = elements
             }
@@ -343,6 +350,7 @@ extension AddPartitionsToTxnResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, partitionErrorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.partitionErrorCode = partitionErrorCode
@@ -365,8 +373,10 @@ extension AddPartitionsToTxnResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 3
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.partitionErrorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.partitionErrorCode, at: 4)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }

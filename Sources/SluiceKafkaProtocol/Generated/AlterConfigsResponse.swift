@@ -23,6 +23,7 @@ public struct AlterConfigsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, responses: [AlterConfigsResourceResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.responses = responses
@@ -44,7 +45,8 @@ public struct AlterConfigsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [AlterConfigsResourceResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(AlterConfigsResourceResponse(from: &buffer, version: version))
+                let element = try AlterConfigsResourceResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.responses = elements
         }
@@ -116,6 +118,7 @@ extension AlterConfigsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             errorMessage: String? = "",

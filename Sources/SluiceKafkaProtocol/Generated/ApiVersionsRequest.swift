@@ -22,6 +22,7 @@ public struct ApiVersionsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(clientSoftwareName: String = "", clientSoftwareVersion: String = "") {
         self.clientSoftwareName = clientSoftwareName
         self.clientSoftwareVersion = clientSoftwareVersion

@@ -49,6 +49,7 @@ public struct ApiVersionsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         errorCode: Int16 = 0,
         apiKeys: [ApiVersion] = [],
@@ -83,7 +84,8 @@ public struct ApiVersionsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [ApiVersion] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(ApiVersion(from: &buffer, version: version))
+                let element = try ApiVersion(from: &buffer, version: version)
+                elements.append(element)
             }
             self.apiKeys = elements
         }
@@ -109,7 +111,8 @@ public struct ApiVersionsResponse: KafkaMessage, Sendable, Equatable {
                         var elements: [SupportedFeatureKey] = []
                         elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                         for _ in 0..<count {
-                            try elements.append(SupportedFeatureKey(from: &value, version: version))
+                            let element = try SupportedFeatureKey(from: &value, version: version)
+                            elements.append(element)
                         }
                         self.supportedFeatures = elements
                     }
@@ -128,7 +131,8 @@ public struct ApiVersionsResponse: KafkaMessage, Sendable, Equatable {
                         var elements: [FinalizedFeatureKey] = []
                         elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                         for _ in 0..<count {
-                            try elements.append(FinalizedFeatureKey(from: &value, version: version))
+                            let element = try FinalizedFeatureKey(from: &value, version: version)
+                            elements.append(element)
                         }
                         self.finalizedFeatures = elements
                     }
@@ -264,6 +268,7 @@ extension ApiVersionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(apiKey: Int16 = 0, minVersion: Int16 = 0, maxVersion: Int16 = 0) {
             self.apiKey = apiKey
             self.minVersion = minVersion
@@ -282,9 +287,11 @@ extension ApiVersionsResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 3
-            buffer.writeInteger(self.apiKey)
-            buffer.writeInteger(self.minVersion)
-            buffer.writeInteger(self.maxVersion)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.apiKey, at: 0)
+                fields.storeKafka(self.minVersion, at: 2)
+                fields.storeKafka(self.maxVersion, at: 4)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }
@@ -331,6 +338,7 @@ extension ApiVersionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", minVersion: Int16 = 0, maxVersion: Int16 = 0) {
             self.name = name
             self.minVersion = minVersion
@@ -361,14 +369,17 @@ extension ApiVersionsResponse {
                 throw .fieldNotInVersion("SupportedFeatureKey.name", version: version)
             }
             if version >= 3 {
-                buffer.writeInteger(self.minVersion)
-            } else if self.minVersion != 0 {
-                throw .fieldNotInVersion("SupportedFeatureKey.minVersion", version: version)
-            }
-            if version >= 3 {
-                buffer.writeInteger(self.maxVersion)
-            } else if self.maxVersion != 0 {
-                throw .fieldNotInVersion("SupportedFeatureKey.maxVersion", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 4) { fields in
+                    fields.storeKafka(self.minVersion, at: 0)
+                    fields.storeKafka(self.maxVersion, at: 2)
+                }
+            } else {
+                if self.minVersion != 0 {
+                    throw .fieldNotInVersion("SupportedFeatureKey.minVersion", version: version)
+                }
+                if self.maxVersion != 0 {
+                    throw .fieldNotInVersion("SupportedFeatureKey.maxVersion", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -416,6 +427,7 @@ extension ApiVersionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", maxVersionLevel: Int16 = 0, minVersionLevel: Int16 = 0) {
             self.name = name
             self.maxVersionLevel = maxVersionLevel
@@ -452,14 +464,17 @@ extension ApiVersionsResponse {
                 throw .fieldNotInVersion("FinalizedFeatureKey.name", version: version)
             }
             if version >= 3 {
-                buffer.writeInteger(self.maxVersionLevel)
-            } else if self.maxVersionLevel != 0 {
-                throw .fieldNotInVersion("FinalizedFeatureKey.maxVersionLevel", version: version)
-            }
-            if version >= 3 {
-                buffer.writeInteger(self.minVersionLevel)
-            } else if self.minVersionLevel != 0 {
-                throw .fieldNotInVersion("FinalizedFeatureKey.minVersionLevel", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 4) { fields in
+                    fields.storeKafka(self.maxVersionLevel, at: 0)
+                    fields.storeKafka(self.minVersionLevel, at: 2)
+                }
+            } else {
+                if self.maxVersionLevel != 0 {
+                    throw .fieldNotInVersion("FinalizedFeatureKey.maxVersionLevel", version: version)
+                }
+                if self.minVersionLevel != 0 {
+                    throw .fieldNotInVersion("FinalizedFeatureKey.minVersionLevel", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.

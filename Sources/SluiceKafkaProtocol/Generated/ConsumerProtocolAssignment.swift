@@ -17,6 +17,7 @@ public struct ConsumerProtocolAssignment: KafkaCodable, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(assignedPartitions: [TopicPartition] = [], userData: [UInt8]? = nil) {
         self.assignedPartitions = assignedPartitions
         self.userData = userData
@@ -36,7 +37,8 @@ public struct ConsumerProtocolAssignment: KafkaCodable, Sendable, Equatable {
             var elements: [TopicPartition] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TopicPartition(from: &buffer, version: version))
+                let element = try TopicPartition(from: &buffer, version: version)
+                elements.append(element)
             }
             self.assignedPartitions = elements
         }
@@ -96,6 +98,7 @@ extension ConsumerProtocolAssignment {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", partitions: [Int32] = []) {
             self.topic = topic
             self.partitions = partitions
@@ -112,7 +115,8 @@ extension ConsumerProtocolAssignment {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(as: Int32.self, field: "TopicPartition.partitions"))
+                    let element = try buffer.readKafkaInteger(as: Int32.self, field: "TopicPartition.partitions")
+                    elements.append(element)
                 }
                 self.partitions = elements
             }

@@ -26,6 +26,7 @@ public struct ConsumerProtocolSubscription: KafkaCodable, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         topics: [String] = [],
         userData: [UInt8]? = nil,
@@ -54,10 +55,8 @@ public struct ConsumerProtocolSubscription: KafkaCodable, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(
-                    compact: false,
-                    field: "ConsumerProtocolSubscription.topics"
-                ))
+                let element = try buffer.readKafkaString(compact: false, field: "ConsumerProtocolSubscription.topics")
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -76,7 +75,8 @@ public struct ConsumerProtocolSubscription: KafkaCodable, Sendable, Equatable {
                 var elements: [TopicPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(TopicPartition(from: &buffer, version: version))
+                    let element = try TopicPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.ownedPartitions = elements
             }
@@ -174,6 +174,7 @@ extension ConsumerProtocolSubscription {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", partitions: [Int32] = []) {
             self.topic = topic
             self.partitions = partitions
@@ -193,7 +194,8 @@ extension ConsumerProtocolSubscription {
                     var elements: [Int32] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(as: Int32.self, field: "TopicPartition.partitions"))
+                        let element = try buffer.readKafkaInteger(as: Int32.self, field: "TopicPartition.partitions")
+                        elements.append(element)
                     }
                     self.partitions = elements
                 }

@@ -27,6 +27,7 @@ public struct CreatePartitionsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(topics: [CreatePartitionsTopic] = [], timeoutMs: Int32 = 0, validateOnly: Bool = false) {
         self.topics = topics
         self.timeoutMs = timeoutMs
@@ -48,7 +49,8 @@ public struct CreatePartitionsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [CreatePartitionsTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(CreatePartitionsTopic(from: &buffer, version: version))
+                let element = try CreatePartitionsTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -69,8 +71,10 @@ public struct CreatePartitionsRequest: KafkaMessage, Sendable, Equatable {
         for element in self.topics {
             try element.write(into: &buffer, version: version)
         }
-        buffer.writeInteger(self.timeoutMs)
-        buffer.writeKafkaBool(self.validateOnly)
+        buffer.writeKafkaFixedSize(byteCount: 5) { fields in
+            fields.storeKafka(self.timeoutMs, at: 0)
+            fields.storeKafka(self.validateOnly, at: 4)
+        }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.
         }
@@ -117,6 +121,7 @@ extension CreatePartitionsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", count: Int32 = 0, assignments: [CreatePartitionsAssignment]? = []) {
             self.name = name
             self.count = count
@@ -136,7 +141,8 @@ extension CreatePartitionsRequest {
                 var elements: [CreatePartitionsAssignment] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(CreatePartitionsAssignment(from: &buffer, version: version))
+                    let element = try CreatePartitionsAssignment(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.assignments = elements
             } else {
@@ -204,6 +210,7 @@ extension CreatePartitionsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(brokerIds: [Int32] = []) {
             self.brokerIds = brokerIds
         }
@@ -219,10 +226,11 @@ extension CreatePartitionsRequest {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(
+                    let element = try buffer.readKafkaInteger(
                         as: Int32.self,
                         field: "CreatePartitionsAssignment.brokerIds"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.brokerIds = elements
             }
@@ -253,7 +261,7 @@ extension CreatePartitionsRequest {
                 KafkaSchema.Field(
                     name: "BrokerIds", propertyName: "brokerIds", type: .array(.int32), versions: .init(0),
                     defaultValue: .empty
-                ),
+                )
             ]
         )
     }

@@ -23,6 +23,7 @@ public struct CreatePartitionsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, results: [CreatePartitionsTopicResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.results = results
@@ -47,7 +48,8 @@ public struct CreatePartitionsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [CreatePartitionsTopicResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(CreatePartitionsTopicResult(from: &buffer, version: version))
+                let element = try CreatePartitionsTopicResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.results = elements
         }
@@ -114,6 +116,7 @@ extension CreatePartitionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", errorCode: Int16 = 0, errorMessage: String? = nil) {
             self.name = name
             self.errorCode = errorCode

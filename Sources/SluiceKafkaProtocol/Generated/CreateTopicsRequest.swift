@@ -17,7 +17,7 @@ public struct CreateTopicsRequest: KafkaMessage, Sendable, Equatable {
     /// How long to wait in milliseconds before timing out the request.
     ///
     /// Versions 0+.
-    public var timeoutMs: Int32 = 60000
+    public var timeoutMs: Int32 = 60_000
 
     /// If true, check that the topics can be created as specified, but don't create anything.
     ///
@@ -27,7 +27,8 @@ public struct CreateTopicsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
-    public init(topics: [CreatableTopic] = [], timeoutMs: Int32 = 60000, validateOnly: Bool = false) {
+    /// A value with the fields given and the others at their defaults.
+    public init(topics: [CreatableTopic] = [], timeoutMs: Int32 = 60_000, validateOnly: Bool = false) {
         self.topics = topics
         self.timeoutMs = timeoutMs
         self.validateOnly = validateOnly
@@ -48,7 +49,8 @@ public struct CreateTopicsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [CreatableTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(CreatableTopic(from: &buffer, version: version))
+                let element = try CreatableTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -92,7 +94,7 @@ public struct CreateTopicsRequest: KafkaMessage, Sendable, Equatable {
             ),
             KafkaSchema.Field(
                 name: "timeoutMs", propertyName: "timeoutMs", type: .int32, versions: .init(0),
-                defaultValue: .integer(60000)
+                defaultValue: .integer(60_000)
             ),
             KafkaSchema.Field(
                 name: "validateOnly", propertyName: "validateOnly", type: .bool, versions: .init(1),
@@ -135,6 +137,7 @@ extension CreateTopicsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             name: String = "",
             numPartitions: Int32 = 0,
@@ -166,7 +169,8 @@ extension CreateTopicsRequest {
                 var elements: [CreatableReplicaAssignment] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(CreatableReplicaAssignment(from: &buffer, version: version))
+                    let element = try CreatableReplicaAssignment(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.assignments = elements
             }
@@ -179,7 +183,8 @@ extension CreateTopicsRequest {
                 var elements: [CreatableTopicConfig] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(CreatableTopicConfig(from: &buffer, version: version))
+                    let element = try CreatableTopicConfig(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.configs = elements
             }
@@ -191,8 +196,10 @@ extension CreateTopicsRequest {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 5
             try buffer.writeKafkaString(self.name, compact: flexible, field: "CreatableTopic.name")
-            buffer.writeInteger(self.numPartitions)
-            buffer.writeInteger(self.replicationFactor)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.numPartitions, at: 0)
+                fields.storeKafka(self.replicationFactor, at: 4)
+            }
             try buffer.writeKafkaArrayCount(
                 self.assignments.count,
                 compact: flexible,
@@ -255,6 +262,7 @@ extension CreateTopicsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, brokerIds: [Int32] = []) {
             self.partitionIndex = partitionIndex
             self.brokerIds = brokerIds
@@ -275,10 +283,11 @@ extension CreateTopicsRequest {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(
+                    let element = try buffer.readKafkaInteger(
                         as: Int32.self,
                         field: "CreatableReplicaAssignment.brokerIds"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.brokerIds = elements
             }
@@ -336,6 +345,7 @@ extension CreateTopicsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", value: String? = "") {
             self.name = name
             self.value = value

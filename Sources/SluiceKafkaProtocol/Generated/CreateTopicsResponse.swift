@@ -23,6 +23,7 @@ public struct CreateTopicsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [CreatableTopicResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -49,7 +50,8 @@ public struct CreateTopicsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [CreatableTopicResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(CreatableTopicResult(from: &buffer, version: version))
+                let element = try CreatableTopicResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -138,6 +140,7 @@ extension CreateTopicsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             name: String = "",
             topicId: KafkaUUID = .zero,
@@ -194,7 +197,8 @@ extension CreateTopicsResponse {
                     var elements: [CreatableTopicConfigs] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(CreatableTopicConfigs(from: &buffer, version: version))
+                        let element = try CreatableTopicConfigs(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.configs = elements
                 } else {
@@ -237,10 +241,10 @@ extension CreateTopicsResponse {
                 )
             }
             if version >= 5 {
-                buffer.writeInteger(self.numPartitions)
-            }
-            if version >= 5 {
-                buffer.writeInteger(self.replicationFactor)
+                buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                    fields.storeKafka(self.numPartitions, at: 0)
+                    fields.storeKafka(self.replicationFactor, at: 4)
+                }
             }
             if version >= 5 {
                 if let elements = self.configs {
@@ -346,6 +350,7 @@ extension CreateTopicsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             name: String = "",
             value: String? = "",
@@ -407,17 +412,18 @@ extension CreateTopicsResponse {
                 throw .fieldNotInVersion("CreatableTopicConfigs.value", version: version)
             }
             if version >= 5 {
-                buffer.writeKafkaBool(self.readOnly)
-            } else if self.readOnly != false {
-                throw .fieldNotInVersion("CreatableTopicConfigs.readOnly", version: version)
-            }
-            if version >= 5 {
-                buffer.writeInteger(self.configSource)
-            }
-            if version >= 5 {
-                buffer.writeKafkaBool(self.isSensitive)
-            } else if self.isSensitive != false {
-                throw .fieldNotInVersion("CreatableTopicConfigs.isSensitive", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 3) { fields in
+                    fields.storeKafka(self.readOnly, at: 0)
+                    fields.storeKafka(self.configSource, at: 1)
+                    fields.storeKafka(self.isSensitive, at: 2)
+                }
+            } else {
+                if self.readOnly != false {
+                    throw .fieldNotInVersion("CreatableTopicConfigs.readOnly", version: version)
+                }
+                if self.isSensitive != false {
+                    throw .fieldNotInVersion("CreatableTopicConfigs.isSensitive", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.

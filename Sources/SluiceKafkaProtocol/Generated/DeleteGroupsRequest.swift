@@ -17,6 +17,7 @@ public struct DeleteGroupsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(groupsNames: [String] = []) {
         self.groupsNames = groupsNames
     }
@@ -36,7 +37,8 @@ public struct DeleteGroupsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(compact: flexible, field: "DeleteGroupsRequest.groupsNames"))
+                let element = try buffer.readKafkaString(compact: flexible, field: "DeleteGroupsRequest.groupsNames")
+                elements.append(element)
             }
             self.groupsNames = elements
         }
@@ -71,7 +73,7 @@ public struct DeleteGroupsRequest: KafkaMessage, Sendable, Equatable {
             KafkaSchema.Field(
                 name: "GroupsNames", propertyName: "groupsNames", type: .array(.string), versions: .init(0),
                 defaultValue: .empty
-            ),
+            )
         ]
     )
 }

@@ -23,6 +23,7 @@ public struct DeleteGroupsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, results: [DeletableGroupResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.results = results
@@ -44,7 +45,8 @@ public struct DeleteGroupsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DeletableGroupResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DeletableGroupResult(from: &buffer, version: version))
+                let element = try DeletableGroupResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.results = elements
         }
@@ -101,6 +103,7 @@ extension DeleteGroupsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(groupId: String = "", errorCode: Int16 = 0) {
             self.groupId = groupId
             self.errorCode = errorCode

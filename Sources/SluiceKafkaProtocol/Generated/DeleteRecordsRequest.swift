@@ -22,6 +22,7 @@ public struct DeleteRecordsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(topics: [DeleteRecordsTopic] = [], timeoutMs: Int32 = 0) {
         self.topics = topics
         self.timeoutMs = timeoutMs
@@ -42,7 +43,8 @@ public struct DeleteRecordsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [DeleteRecordsTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DeleteRecordsTopic(from: &buffer, version: version))
+                let element = try DeleteRecordsTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -100,6 +102,7 @@ extension DeleteRecordsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [DeleteRecordsPartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -117,7 +120,8 @@ extension DeleteRecordsRequest {
                 var elements: [DeleteRecordsPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(DeleteRecordsPartition(from: &buffer, version: version))
+                    let element = try DeleteRecordsPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -175,6 +179,7 @@ extension DeleteRecordsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, offset: Int64 = 0) {
             self.partitionIndex = partitionIndex
             self.offset = offset
@@ -194,8 +199,10 @@ extension DeleteRecordsRequest {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 2
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.offset)
+            buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.offset, at: 4)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }

@@ -23,6 +23,7 @@ public struct DeleteRecordsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [DeleteRecordsTopicResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -44,7 +45,8 @@ public struct DeleteRecordsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DeleteRecordsTopicResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DeleteRecordsTopicResult(from: &buffer, version: version))
+                let element = try DeleteRecordsTopicResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -101,6 +103,7 @@ extension DeleteRecordsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [DeleteRecordsPartitionResult] = []) {
             self.name = name
             self.partitions = partitions
@@ -118,7 +121,8 @@ extension DeleteRecordsResponse {
                 var elements: [DeleteRecordsPartitionResult] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(DeleteRecordsPartitionResult(from: &buffer, version: version))
+                    let element = try DeleteRecordsPartitionResult(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -181,6 +185,7 @@ extension DeleteRecordsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, lowWatermark: Int64 = 0, errorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.lowWatermark = lowWatermark
@@ -208,9 +213,11 @@ extension DeleteRecordsResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 2
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.lowWatermark)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 14) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.lowWatermark, at: 4)
+                fields.storeKafka(self.errorCode, at: 12)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }

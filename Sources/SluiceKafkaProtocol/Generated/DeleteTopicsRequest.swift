@@ -27,6 +27,7 @@ public struct DeleteTopicsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(topics: [DeleteTopicState] = [], topicNames: [String] = [], timeoutMs: Int32 = 0) {
         self.topics = topics
         self.topicNames = topicNames
@@ -49,7 +50,8 @@ public struct DeleteTopicsRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [DeleteTopicState] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(DeleteTopicState(from: &buffer, version: version))
+                    let element = try DeleteTopicState(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.topics = elements
             }
@@ -64,10 +66,8 @@ public struct DeleteTopicsRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [String] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaString(
-                        compact: flexible,
-                        field: "DeleteTopicsRequest.topicNames"
-                    ))
+                    let element = try buffer.readKafkaString(compact: flexible, field: "DeleteTopicsRequest.topicNames")
+                    elements.append(element)
                 }
                 self.topicNames = elements
             }
@@ -144,6 +144,7 @@ extension DeleteTopicsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String? = nil, topicId: KafkaUUID = .zero) {
             self.name = name
             self.topicId = topicId

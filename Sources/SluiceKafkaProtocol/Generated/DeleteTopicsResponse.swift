@@ -23,6 +23,7 @@ public struct DeleteTopicsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, responses: [DeletableTopicResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.responses = responses
@@ -49,7 +50,8 @@ public struct DeleteTopicsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DeletableTopicResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DeletableTopicResult(from: &buffer, version: version))
+                let element = try DeletableTopicResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.responses = elements
         }
@@ -122,6 +124,7 @@ extension DeleteTopicsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String? = "", topicId: KafkaUUID = .zero, errorCode: Int16 = 0, errorMessage: String? = nil) {
             self.name = name
             self.topicId = topicId

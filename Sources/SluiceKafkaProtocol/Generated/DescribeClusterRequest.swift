@@ -22,6 +22,7 @@ public struct DescribeClusterRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(includeClusterAuthorizedOperations: Bool = false, endpointType: Int8 = 1) {
         self.includeClusterAuthorizedOperations = includeClusterAuthorizedOperations
         self.endpointType = endpointType

@@ -48,11 +48,12 @@ public struct DescribeClusterResponse: KafkaMessage, Sendable, Equatable {
     /// 32-bit bitfield to represent authorized operations for this cluster.
     ///
     /// Versions 0+.
-    public var clusterAuthorizedOperations: Int32 = -2147483648
+    public var clusterAuthorizedOperations: Int32 = -2_147_483_648
 
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -61,7 +62,7 @@ public struct DescribeClusterResponse: KafkaMessage, Sendable, Equatable {
         clusterId: String = "",
         controllerId: Int32 = -1,
         brokers: [DescribeClusterBroker] = [],
-        clusterAuthorizedOperations: Int32 = -2147483648
+        clusterAuthorizedOperations: Int32 = -2_147_483_648
     ) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -105,7 +106,8 @@ public struct DescribeClusterResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DescribeClusterBroker] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DescribeClusterBroker(from: &buffer, version: version))
+                let element = try DescribeClusterBroker(from: &buffer, version: version)
+                elements.append(element)
             }
             self.brokers = elements
         }
@@ -121,8 +123,10 @@ public struct DescribeClusterResponse: KafkaMessage, Sendable, Equatable {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion("DescribeClusterResponse", version: version, valid: Self.validVersions)
         }
-        buffer.writeInteger(self.throttleTimeMs)
-        buffer.writeInteger(self.errorCode)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.throttleTimeMs, at: 0)
+            fields.storeKafka(self.errorCode, at: 4)
+        }
         try buffer.writeKafkaNullableString(
             self.errorMessage,
             compact: true,
@@ -178,7 +182,7 @@ public struct DescribeClusterResponse: KafkaMessage, Sendable, Equatable {
             ),
             KafkaSchema.Field(
                 name: "ClusterAuthorizedOperations", propertyName: "clusterAuthorizedOperations", type: .int32,
-                versions: .init(0), defaultValue: .integer(-2147483648)
+                versions: .init(0), defaultValue: .integer(-2_147_483_648)
             ),
         ]
     )
@@ -210,6 +214,7 @@ extension DescribeClusterResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(brokerId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
             self.brokerId = brokerId
             self.host = host

@@ -27,6 +27,7 @@ public struct DescribeConfigsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         resources: [DescribeConfigsResource] = [],
         includeSynonyms: Bool = false,
@@ -52,7 +53,8 @@ public struct DescribeConfigsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [DescribeConfigsResource] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DescribeConfigsResource(from: &buffer, version: version))
+                let element = try DescribeConfigsResource(from: &buffer, version: version)
+                elements.append(element)
             }
             self.resources = elements
         }
@@ -137,6 +139,7 @@ extension DescribeConfigsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(resourceType: Int8 = 0, resourceName: String = "", configurationKeys: [String]? = []) {
             self.resourceType = resourceType
             self.resourceName = resourceName
@@ -162,10 +165,11 @@ extension DescribeConfigsRequest {
                 var elements: [String] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaString(
+                    let element = try buffer.readKafkaString(
                         compact: flexible,
                         field: "DescribeConfigsResource.configurationKeys"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.configurationKeys = elements
             } else {

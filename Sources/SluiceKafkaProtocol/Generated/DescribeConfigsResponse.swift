@@ -23,6 +23,7 @@ public struct DescribeConfigsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, results: [DescribeConfigsResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.results = results
@@ -47,7 +48,8 @@ public struct DescribeConfigsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DescribeConfigsResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DescribeConfigsResult(from: &buffer, version: version))
+                let element = try DescribeConfigsResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.results = elements
         }
@@ -119,6 +121,7 @@ extension DescribeConfigsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             errorMessage: String? = "",
@@ -155,7 +158,8 @@ extension DescribeConfigsResponse {
                 var elements: [DescribeConfigsResourceResult] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(DescribeConfigsResourceResult(from: &buffer, version: version))
+                    let element = try DescribeConfigsResourceResult(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.configs = elements
             }
@@ -274,6 +278,7 @@ extension DescribeConfigsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             name: String = "",
             value: String? = "",
@@ -325,7 +330,8 @@ extension DescribeConfigsResponse {
                     var elements: [DescribeConfigsSynonym] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(DescribeConfigsSynonym(from: &buffer, version: version))
+                        let element = try DescribeConfigsSynonym(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.synonyms = elements
                 }
@@ -459,6 +465,7 @@ extension DescribeConfigsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", value: String? = "", source: Int8 = 0) {
             self.name = name
             self.value = value

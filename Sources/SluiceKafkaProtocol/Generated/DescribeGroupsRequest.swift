@@ -22,6 +22,7 @@ public struct DescribeGroupsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(groups: [String] = [], includeAuthorizedOperations: Bool = false) {
         self.groups = groups
         self.includeAuthorizedOperations = includeAuthorizedOperations
@@ -42,7 +43,8 @@ public struct DescribeGroupsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(compact: flexible, field: "DescribeGroupsRequest.groups"))
+                let element = try buffer.readKafkaString(compact: flexible, field: "DescribeGroupsRequest.groups")
+                elements.append(element)
             }
             self.groups = elements
         }

@@ -23,6 +23,7 @@ public struct DescribeGroupsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, groups: [DescribedGroup] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.groups = groups
@@ -49,7 +50,8 @@ public struct DescribeGroupsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [DescribedGroup] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(DescribedGroup(from: &buffer, version: version))
+                let element = try DescribedGroup(from: &buffer, version: version)
+                elements.append(element)
             }
             self.groups = elements
         }
@@ -128,11 +130,12 @@ extension DescribeGroupsResponse {
         /// 32-bit bitfield to represent authorized operations for this group.
         ///
         /// Versions 3+.
-        public var authorizedOperations: Int32 = -2147483648
+        public var authorizedOperations: Int32 = -2_147_483_648
 
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             groupId: String = "",
@@ -140,7 +143,7 @@ extension DescribeGroupsResponse {
             protocolType: String = "",
             protocolData: String = "",
             members: [DescribedGroupMember] = [],
-            authorizedOperations: Int32 = -2147483648
+            authorizedOperations: Int32 = -2_147_483_648
         ) {
             self.errorCode = errorCode
             self.groupId = groupId
@@ -167,7 +170,8 @@ extension DescribeGroupsResponse {
                 var elements: [DescribedGroupMember] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(DescribedGroupMember(from: &buffer, version: version))
+                    let element = try DescribedGroupMember(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.members = elements
             }
@@ -195,7 +199,7 @@ extension DescribeGroupsResponse {
             }
             if version >= 3 {
                 buffer.writeInteger(self.authorizedOperations)
-            } else if self.authorizedOperations != -2147483648 {
+            } else if self.authorizedOperations != -2_147_483_648 {
                 throw .fieldNotInVersion("DescribedGroup.authorizedOperations", version: version)
             }
             if flexible {
@@ -233,7 +237,7 @@ extension DescribeGroupsResponse {
                 ),
                 KafkaSchema.Field(
                     name: "AuthorizedOperations", propertyName: "authorizedOperations", type: .int32,
-                    versions: .init(3), defaultValue: .integer(-2147483648)
+                    versions: .init(3), defaultValue: .integer(-2_147_483_648)
                 ),
             ]
         )
@@ -276,6 +280,7 @@ extension DescribeGroupsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             memberId: String = "",
             groupInstanceId: String? = nil,

@@ -15,6 +15,7 @@ public struct DescribeProducersRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(topics: [TopicRequest] = []) {
         self.topics = topics
     }
@@ -33,7 +34,8 @@ public struct DescribeProducersRequest: KafkaMessage, Sendable, Equatable {
             var elements: [TopicRequest] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TopicRequest(from: &buffer, version: version))
+                let element = try TopicRequest(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -59,7 +61,7 @@ public struct DescribeProducersRequest: KafkaMessage, Sendable, Equatable {
             KafkaSchema.Field(
                 name: "Topics", propertyName: "topics", type: .array(.structure(TopicRequest.kafkaSchema)),
                 versions: .init(0), defaultValue: .empty
-            ),
+            )
         ]
     )
 }
@@ -80,6 +82,7 @@ extension DescribeProducersRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitionIndexes: [Int32] = []) {
             self.name = name
             self.partitionIndexes = partitionIndexes
@@ -96,7 +99,8 @@ extension DescribeProducersRequest {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(as: Int32.self, field: "TopicRequest.partitionIndexes"))
+                    let element = try buffer.readKafkaInteger(as: Int32.self, field: "TopicRequest.partitionIndexes")
+                    elements.append(element)
                 }
                 self.partitionIndexes = elements
             }

@@ -23,6 +23,7 @@ public struct DescribeProducersResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [TopicResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -46,7 +47,8 @@ public struct DescribeProducersResponse: KafkaMessage, Sendable, Equatable {
             var elements: [TopicResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TopicResponse(from: &buffer, version: version))
+                let element = try TopicResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -98,6 +100,7 @@ extension DescribeProducersResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [PartitionResponse] = []) {
             self.name = name
             self.partitions = partitions
@@ -114,7 +117,8 @@ extension DescribeProducersResponse {
                 var elements: [PartitionResponse] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(PartitionResponse(from: &buffer, version: version))
+                    let element = try PartitionResponse(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -170,6 +174,7 @@ extension DescribeProducersResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             errorCode: Int16 = 0,
@@ -199,7 +204,8 @@ extension DescribeProducersResponse {
                 var elements: [ProducerState] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(ProducerState(from: &buffer, version: version))
+                    let element = try ProducerState(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.activeProducers = elements
             }
@@ -207,8 +213,10 @@ extension DescribeProducersResponse {
         }
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+            }
             try buffer.writeKafkaNullableString(
                 self.errorMessage,
                 compact: true,
@@ -275,6 +283,7 @@ extension DescribeProducersResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             producerId: Int64 = 0,
             producerEpoch: Int32 = 0,
@@ -305,12 +314,14 @@ extension DescribeProducersResponse {
         }
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
-            buffer.writeInteger(self.producerId)
-            buffer.writeInteger(self.producerEpoch)
-            buffer.writeInteger(self.lastSequence)
-            buffer.writeInteger(self.lastTimestamp)
-            buffer.writeInteger(self.coordinatorEpoch)
-            buffer.writeInteger(self.currentTxnStartOffset)
+            buffer.writeKafkaFixedSize(byteCount: 36) { fields in
+                fields.storeKafka(self.producerId, at: 0)
+                fields.storeKafka(self.producerEpoch, at: 8)
+                fields.storeKafka(self.lastSequence, at: 12)
+                fields.storeKafka(self.lastTimestamp, at: 16)
+                fields.storeKafka(self.coordinatorEpoch, at: 24)
+                fields.storeKafka(self.currentTxnStartOffset, at: 28)
+            }
             buffer.writeInteger(UInt8(0))  // No tagged fields.
         }
 

@@ -17,6 +17,7 @@ public struct DescribeTransactionsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(transactionalIds: [String] = []) {
         self.transactionalIds = transactionalIds
     }
@@ -35,10 +36,11 @@ public struct DescribeTransactionsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(
+                let element = try buffer.readKafkaString(
                     compact: true,
                     field: "DescribeTransactionsRequest.transactionalIds"
-                ))
+                )
+                elements.append(element)
             }
             self.transactionalIds = elements
         }
@@ -68,7 +70,7 @@ public struct DescribeTransactionsRequest: KafkaMessage, Sendable, Equatable {
             KafkaSchema.Field(
                 name: "TransactionalIds", propertyName: "transactionalIds", type: .array(.string), versions: .init(0),
                 defaultValue: .empty
-            ),
+            )
         ]
     )
 }

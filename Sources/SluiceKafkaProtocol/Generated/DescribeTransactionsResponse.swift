@@ -21,6 +21,7 @@ public struct DescribeTransactionsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, transactionStates: [TransactionState] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.transactionStates = transactionStates
@@ -44,7 +45,8 @@ public struct DescribeTransactionsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [TransactionState] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TransactionState(from: &buffer, version: version))
+                let element = try TransactionState(from: &buffer, version: version)
+                elements.append(element)
             }
             self.transactionStates = elements
         }
@@ -117,6 +119,7 @@ extension DescribeTransactionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             transactionalId: String = "",
@@ -163,7 +166,8 @@ extension DescribeTransactionsResponse {
                 var elements: [TopicData] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(TopicData(from: &buffer, version: version))
+                    let element = try TopicData(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.topics = elements
             }
@@ -178,10 +182,12 @@ extension DescribeTransactionsResponse {
                 compact: true,
                 field: "TransactionState.transactionState"
             )
-            buffer.writeInteger(self.transactionTimeoutMs)
-            buffer.writeInteger(self.transactionStartTimeMs)
-            buffer.writeInteger(self.producerId)
-            buffer.writeInteger(self.producerEpoch)
+            buffer.writeKafkaFixedSize(byteCount: 22) { fields in
+                fields.storeKafka(self.transactionTimeoutMs, at: 0)
+                fields.storeKafka(self.transactionStartTimeMs, at: 4)
+                fields.storeKafka(self.producerId, at: 12)
+                fields.storeKafka(self.producerEpoch, at: 20)
+            }
             try buffer.writeKafkaArrayCount(self.topics.count, compact: true, field: "TransactionState.topics")
             for element in self.topics {
                 try element.write(into: &buffer, version: version)
@@ -242,6 +248,7 @@ extension DescribeTransactionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", partitions: [Int32] = []) {
             self.topic = topic
             self.partitions = partitions
@@ -258,7 +265,8 @@ extension DescribeTransactionsResponse {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(as: Int32.self, field: "TopicData.partitions"))
+                    let element = try buffer.readKafkaInteger(as: Int32.self, field: "TopicData.partitions")
+                    elements.append(element)
                 }
                 self.partitions = elements
             }

@@ -33,6 +33,7 @@ public struct EndTxnRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         transactionalId: String = "",
         producerId: Int64 = 0,
@@ -67,9 +68,11 @@ public struct EndTxnRequest: KafkaMessage, Sendable, Equatable {
         }
         let flexible = version >= 3
         try buffer.writeKafkaString(self.transactionalId, compact: flexible, field: "EndTxnRequest.transactionalId")
-        buffer.writeInteger(self.producerId)
-        buffer.writeInteger(self.producerEpoch)
-        buffer.writeKafkaBool(self.committed)
+        buffer.writeKafkaFixedSize(byteCount: 11) { fields in
+            fields.storeKafka(self.producerId, at: 0)
+            fields.storeKafka(self.producerEpoch, at: 8)
+            fields.storeKafka(self.committed, at: 10)
+        }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.
         }

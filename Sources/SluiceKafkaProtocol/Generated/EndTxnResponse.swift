@@ -33,6 +33,7 @@ public struct EndTxnResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, producerId: Int64 = -1, producerEpoch: Int16 = -1) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -65,13 +66,15 @@ public struct EndTxnResponse: KafkaMessage, Sendable, Equatable {
             throw .unsupportedVersion("EndTxnResponse", version: version, valid: Self.validVersions)
         }
         let flexible = version >= 3
-        buffer.writeInteger(self.throttleTimeMs)
-        buffer.writeInteger(self.errorCode)
-        if version >= 5 {
-            buffer.writeInteger(self.producerId)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.throttleTimeMs, at: 0)
+            fields.storeKafka(self.errorCode, at: 4)
         }
         if version >= 5 {
-            buffer.writeInteger(self.producerEpoch)
+            buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+                fields.storeKafka(self.producerId, at: 0)
+                fields.storeKafka(self.producerEpoch, at: 8)
+            }
         }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.

@@ -35,7 +35,7 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
     /// The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored.
     ///
     /// Versions 3+; ignorable.
-    public var maxBytes: Int32 = 0x7fffffff
+    public var maxBytes: Int32 = 0x7fff_ffff
 
     /// This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0)
     /// makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED
@@ -74,13 +74,14 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         clusterId: String? = nil,
         replicaId: Int32 = -1,
         replicaState: ReplicaState = ReplicaState(),
         maxWaitMs: Int32 = 0,
         minBytes: Int32 = 0,
-        maxBytes: Int32 = 0x7fffffff,
+        maxBytes: Int32 = 0x7fff_ffff,
         isolationLevel: Int8 = 0,
         sessionId: Int32 = 0,
         sessionEpoch: Int32 = -1,
@@ -134,7 +135,8 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
             var elements: [FetchTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(FetchTopic(from: &buffer, version: version))
+                let element = try FetchTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -148,7 +150,8 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [ForgottenTopic] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(ForgottenTopic(from: &buffer, version: version))
+                    let element = try ForgottenTopic(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.forgottenTopicsData = elements
             }
@@ -193,8 +196,10 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
         if !(version >= 15) && self.replicaState != ReplicaState() {
             throw .fieldNotInVersion("FetchRequest.replicaState", version: version)
         }
-        buffer.writeInteger(self.maxWaitMs)
-        buffer.writeInteger(self.minBytes)
+        buffer.writeKafkaFixedSize(byteCount: 8) { fields in
+            fields.storeKafka(self.maxWaitMs, at: 0)
+            fields.storeKafka(self.minBytes, at: 4)
+        }
         if version >= 3 {
             buffer.writeInteger(self.maxBytes)
         }
@@ -202,10 +207,10 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
             buffer.writeInteger(self.isolationLevel)
         }
         if version >= 7 {
-            buffer.writeInteger(self.sessionId)
-        }
-        if version >= 7 {
-            buffer.writeInteger(self.sessionEpoch)
+            buffer.writeKafkaFixedSize(byteCount: 8) { fields in
+                fields.storeKafka(self.sessionId, at: 0)
+                fields.storeKafka(self.sessionEpoch, at: 4)
+            }
         }
         try buffer.writeKafkaArrayCount(self.topics.count, compact: flexible, field: "FetchRequest.topics")
         for element in self.topics {
@@ -276,7 +281,7 @@ public struct FetchRequest: KafkaMessage, Sendable, Equatable {
             ),
             KafkaSchema.Field(
                 name: "MaxBytes", propertyName: "maxBytes", type: .int32, versions: .init(3), ignorable: true,
-                defaultValue: .integer(2147483647)
+                defaultValue: .integer(2_147_483_647)
             ),
             KafkaSchema.Field(
                 name: "IsolationLevel", propertyName: "isolationLevel", type: .int8, versions: .init(4),
@@ -322,6 +327,7 @@ extension FetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(replicaId: Int32 = -1, replicaEpoch: Int64 = -1) {
             self.replicaId = replicaId
             self.replicaEpoch = replicaEpoch
@@ -343,14 +349,17 @@ extension FetchRequest {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
             if version >= 15 {
-                buffer.writeInteger(self.replicaId)
-            } else if self.replicaId != -1 {
-                throw .fieldNotInVersion("ReplicaState.replicaId", version: version)
-            }
-            if version >= 15 {
-                buffer.writeInteger(self.replicaEpoch)
-            } else if self.replicaEpoch != -1 {
-                throw .fieldNotInVersion("ReplicaState.replicaEpoch", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                    fields.storeKafka(self.replicaId, at: 0)
+                    fields.storeKafka(self.replicaEpoch, at: 4)
+                }
+            } else {
+                if self.replicaId != -1 {
+                    throw .fieldNotInVersion("ReplicaState.replicaId", version: version)
+                }
+                if self.replicaEpoch != -1 {
+                    throw .fieldNotInVersion("ReplicaState.replicaEpoch", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -395,6 +404,7 @@ extension FetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [FetchPartition] = []) {
             self.topic = topic
             self.topicId = topicId
@@ -418,7 +428,8 @@ extension FetchRequest {
                 var elements: [FetchPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(FetchPartition(from: &buffer, version: version))
+                    let element = try FetchPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -507,6 +518,7 @@ extension FetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partition: Int32 = 0,
             currentLeaderEpoch: Int32 = -1,
@@ -655,6 +667,7 @@ extension FetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [Int32] = []) {
             self.topic = topic
             self.topicId = topicId
@@ -679,7 +692,8 @@ extension FetchRequest {
                     var elements: [Int32] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(as: Int32.self, field: "ForgottenTopic.partitions"))
+                        let element = try buffer.readKafkaInteger(as: Int32.self, field: "ForgottenTopic.partitions")
+                        elements.append(element)
                     }
                     self.partitions = elements
                 }

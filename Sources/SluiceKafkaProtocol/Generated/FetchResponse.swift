@@ -39,6 +39,7 @@ public struct FetchResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -77,7 +78,8 @@ public struct FetchResponse: KafkaMessage, Sendable, Equatable {
             var elements: [FetchableTopicResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(FetchableTopicResponse(from: &buffer, version: version))
+                let element = try FetchableTopicResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.responses = elements
         }
@@ -97,7 +99,8 @@ public struct FetchResponse: KafkaMessage, Sendable, Equatable {
                         var elements: [NodeEndpoint] = []
                         elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                         for _ in 0..<count {
-                            try elements.append(NodeEndpoint(from: &value, version: version))
+                            let element = try NodeEndpoint(from: &value, version: version)
+                            elements.append(element)
                         }
                         self.nodeEndpoints = elements
                     }
@@ -120,12 +123,14 @@ public struct FetchResponse: KafkaMessage, Sendable, Equatable {
             buffer.writeInteger(self.throttleTimeMs)
         }
         if version >= 7 {
-            buffer.writeInteger(self.errorCode)
-        }
-        if version >= 7 {
-            buffer.writeInteger(self.sessionId)
-        } else if self.sessionId != 0 {
-            throw .fieldNotInVersion("FetchResponse.sessionId", version: version)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.errorCode, at: 0)
+                fields.storeKafka(self.sessionId, at: 2)
+            }
+        } else {
+            if self.sessionId != 0 {
+                throw .fieldNotInVersion("FetchResponse.sessionId", version: version)
+            }
         }
         try buffer.writeKafkaArrayCount(self.responses.count, compact: flexible, field: "FetchResponse.responses")
         for element in self.responses {
@@ -204,6 +209,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [PartitionData] = []) {
             self.topic = topic
             self.topicId = topicId
@@ -227,7 +233,8 @@ extension FetchResponse {
                 var elements: [PartitionData] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(PartitionData(from: &buffer, version: version))
+                    let element = try PartitionData(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -340,6 +347,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             errorCode: Int16 = 0,
@@ -390,7 +398,8 @@ extension FetchResponse {
                     var elements: [AbortedTransaction] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(AbortedTransaction(from: &buffer, version: version))
+                        let element = try AbortedTransaction(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.abortedTransactions = elements
                 } else {
@@ -431,9 +440,11 @@ extension FetchResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
-            buffer.writeInteger(self.highWatermark)
+            buffer.writeKafkaFixedSize(byteCount: 14) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+                fields.storeKafka(self.highWatermark, at: 6)
+            }
             if version >= 4 {
                 buffer.writeInteger(self.lastStableOffset)
             }
@@ -574,6 +585,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(epoch: Int32 = -1, endOffset: Int64 = -1) {
             self.epoch = epoch
             self.endOffset = endOffset
@@ -595,14 +607,17 @@ extension FetchResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
             if version >= 12 {
-                buffer.writeInteger(self.epoch)
-            } else if self.epoch != -1 {
-                throw .fieldNotInVersion("EpochEndOffset.epoch", version: version)
-            }
-            if version >= 12 {
-                buffer.writeInteger(self.endOffset)
-            } else if self.endOffset != -1 {
-                throw .fieldNotInVersion("EpochEndOffset.endOffset", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                    fields.storeKafka(self.epoch, at: 0)
+                    fields.storeKafka(self.endOffset, at: 4)
+                }
+            } else {
+                if self.epoch != -1 {
+                    throw .fieldNotInVersion("EpochEndOffset.epoch", version: version)
+                }
+                if self.endOffset != -1 {
+                    throw .fieldNotInVersion("EpochEndOffset.endOffset", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -641,6 +656,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(leaderId: Int32 = -1, leaderEpoch: Int32 = -1) {
             self.leaderId = leaderId
             self.leaderEpoch = leaderEpoch
@@ -662,14 +678,17 @@ extension FetchResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
             if version >= 12 {
-                buffer.writeInteger(self.leaderId)
-            } else if self.leaderId != -1 {
-                throw .fieldNotInVersion("LeaderIdAndEpoch.leaderId", version: version)
-            }
-            if version >= 12 {
-                buffer.writeInteger(self.leaderEpoch)
-            } else if self.leaderEpoch != -1 {
-                throw .fieldNotInVersion("LeaderIdAndEpoch.leaderEpoch", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 8) { fields in
+                    fields.storeKafka(self.leaderId, at: 0)
+                    fields.storeKafka(self.leaderEpoch, at: 4)
+                }
+            } else {
+                if self.leaderId != -1 {
+                    throw .fieldNotInVersion("LeaderIdAndEpoch.leaderId", version: version)
+                }
+                if self.leaderEpoch != -1 {
+                    throw .fieldNotInVersion("LeaderIdAndEpoch.leaderEpoch", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -705,6 +724,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(endOffset: Int64 = -1, epoch: Int32 = -1) {
             self.endOffset = endOffset
             self.epoch = epoch
@@ -721,8 +741,10 @@ extension FetchResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
-            buffer.writeInteger(self.endOffset)
-            buffer.writeInteger(self.epoch)
+            buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                fields.storeKafka(self.endOffset, at: 0)
+                fields.storeKafka(self.epoch, at: 8)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }
@@ -760,6 +782,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(producerId: Int64 = 0, firstOffset: Int64 = 0) {
             self.producerId = producerId
             self.firstOffset = firstOffset
@@ -781,14 +804,17 @@ extension FetchResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 12
             if version >= 4 {
-                buffer.writeInteger(self.producerId)
-            } else if self.producerId != 0 {
-                throw .fieldNotInVersion("AbortedTransaction.producerId", version: version)
-            }
-            if version >= 4 {
-                buffer.writeInteger(self.firstOffset)
-            } else if self.firstOffset != 0 {
-                throw .fieldNotInVersion("AbortedTransaction.firstOffset", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 16) { fields in
+                    fields.storeKafka(self.producerId, at: 0)
+                    fields.storeKafka(self.firstOffset, at: 8)
+                }
+            } else {
+                if self.producerId != 0 {
+                    throw .fieldNotInVersion("AbortedTransaction.producerId", version: version)
+                }
+                if self.firstOffset != 0 {
+                    throw .fieldNotInVersion("AbortedTransaction.firstOffset", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -838,6 +864,7 @@ extension FetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(nodeId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host

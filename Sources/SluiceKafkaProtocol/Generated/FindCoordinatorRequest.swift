@@ -27,6 +27,7 @@ public struct FindCoordinatorRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(key: String = "", keyType: Int8 = 0, coordinatorKeys: [String] = []) {
         self.key = key
         self.keyType = keyType
@@ -55,10 +56,11 @@ public struct FindCoordinatorRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [String] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaString(
+                    let element = try buffer.readKafkaString(
                         compact: flexible,
                         field: "FindCoordinatorRequest.coordinatorKeys"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.coordinatorKeys = elements
             }

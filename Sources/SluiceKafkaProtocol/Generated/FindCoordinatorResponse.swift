@@ -48,6 +48,7 @@ public struct FindCoordinatorResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -107,7 +108,8 @@ public struct FindCoordinatorResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [Coordinator] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(Coordinator(from: &buffer, version: version))
+                    let element = try Coordinator(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.coordinators = elements
             }
@@ -240,6 +242,7 @@ extension FindCoordinatorResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             key: String = "",
             nodeId: Int32 = 0,
@@ -303,14 +306,17 @@ extension FindCoordinatorResponse {
                 throw .fieldNotInVersion("Coordinator.host", version: version)
             }
             if version >= 4 {
-                buffer.writeInteger(self.port)
-            } else if self.port != 0 {
-                throw .fieldNotInVersion("Coordinator.port", version: version)
-            }
-            if version >= 4 {
-                buffer.writeInteger(self.errorCode)
-            } else if self.errorCode != 0 {
-                throw .fieldNotInVersion("Coordinator.errorCode", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                    fields.storeKafka(self.port, at: 0)
+                    fields.storeKafka(self.errorCode, at: 4)
+                }
+            } else {
+                if self.port != 0 {
+                    throw .fieldNotInVersion("Coordinator.port", version: version)
+                }
+                if self.errorCode != 0 {
+                    throw .fieldNotInVersion("Coordinator.errorCode", version: version)
+                }
             }
             if version >= 4 {
                 try buffer.writeKafkaNullableString(

@@ -23,6 +23,7 @@ public struct HeartbeatResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode

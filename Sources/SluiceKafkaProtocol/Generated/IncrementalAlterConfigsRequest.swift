@@ -22,6 +22,7 @@ public struct IncrementalAlterConfigsRequest: KafkaMessage, Sendable, Equatable 
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(resources: [AlterConfigsResource] = [], validateOnly: Bool = false) {
         self.resources = resources
         self.validateOnly = validateOnly
@@ -42,7 +43,8 @@ public struct IncrementalAlterConfigsRequest: KafkaMessage, Sendable, Equatable 
             var elements: [AlterConfigsResource] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(AlterConfigsResource(from: &buffer, version: version))
+                let element = try AlterConfigsResource(from: &buffer, version: version)
+                elements.append(element)
             }
             self.resources = elements
         }
@@ -109,6 +111,7 @@ extension IncrementalAlterConfigsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(resourceType: Int8 = 0, resourceName: String = "", configs: [AlterableConfig] = []) {
             self.resourceType = resourceType
             self.resourceName = resourceName
@@ -131,7 +134,8 @@ extension IncrementalAlterConfigsRequest {
                 var elements: [AlterableConfig] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(AlterableConfig(from: &buffer, version: version))
+                    let element = try AlterableConfig(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.configs = elements
             }
@@ -203,6 +207,7 @@ extension IncrementalAlterConfigsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", configOperation: Int8 = 0, value: String? = "") {
             self.name = name
             self.configOperation = configOperation

@@ -23,6 +23,7 @@ public struct IncrementalAlterConfigsResponse: KafkaMessage, Sendable, Equatable
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, responses: [AlterConfigsResourceResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.responses = responses
@@ -47,7 +48,8 @@ public struct IncrementalAlterConfigsResponse: KafkaMessage, Sendable, Equatable
             var elements: [AlterConfigsResourceResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(AlterConfigsResourceResponse(from: &buffer, version: version))
+                let element = try AlterConfigsResourceResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.responses = elements
         }
@@ -119,6 +121,7 @@ extension IncrementalAlterConfigsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             errorMessage: String? = "",

@@ -34,6 +34,7 @@ public struct InitProducerIdRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         transactionalId: String? = "",
         transactionTimeoutMs: Int32 = 0,
@@ -89,14 +90,17 @@ public struct InitProducerIdRequest: KafkaMessage, Sendable, Equatable {
         )
         buffer.writeInteger(self.transactionTimeoutMs)
         if version >= 3 {
-            buffer.writeInteger(self.producerId)
-        } else if self.producerId != -1 {
-            throw .fieldNotInVersion("InitProducerIdRequest.producerId", version: version)
-        }
-        if version >= 3 {
-            buffer.writeInteger(self.producerEpoch)
-        } else if self.producerEpoch != -1 {
-            throw .fieldNotInVersion("InitProducerIdRequest.producerEpoch", version: version)
+            buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+                fields.storeKafka(self.producerId, at: 0)
+                fields.storeKafka(self.producerEpoch, at: 8)
+            }
+        } else {
+            if self.producerId != -1 {
+                throw .fieldNotInVersion("InitProducerIdRequest.producerId", version: version)
+            }
+            if self.producerEpoch != -1 {
+                throw .fieldNotInVersion("InitProducerIdRequest.producerEpoch", version: version)
+            }
         }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.

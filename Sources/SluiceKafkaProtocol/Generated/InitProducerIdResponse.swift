@@ -33,6 +33,7 @@ public struct InitProducerIdResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, producerId: Int64 = -1, producerEpoch: Int16 = 0) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -64,10 +65,12 @@ public struct InitProducerIdResponse: KafkaMessage, Sendable, Equatable {
             throw .unsupportedVersion("InitProducerIdResponse", version: version, valid: Self.validVersions)
         }
         let flexible = version >= 2
-        buffer.writeInteger(self.throttleTimeMs)
-        buffer.writeInteger(self.errorCode)
-        buffer.writeInteger(self.producerId)
-        buffer.writeInteger(self.producerEpoch)
+        buffer.writeKafkaFixedSize(byteCount: 16) { fields in
+            fields.storeKafka(self.throttleTimeMs, at: 0)
+            fields.storeKafka(self.errorCode, at: 4)
+            fields.storeKafka(self.producerId, at: 6)
+            fields.storeKafka(self.producerEpoch, at: 14)
+        }
         if flexible {
             buffer.writeInteger(UInt8(0))  // No tagged fields.
         }

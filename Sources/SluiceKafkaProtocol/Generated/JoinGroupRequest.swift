@@ -53,6 +53,7 @@ public struct JoinGroupRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         groupId: String = "",
         sessionTimeoutMs: Int32 = 0,
@@ -105,7 +106,8 @@ public struct JoinGroupRequest: KafkaMessage, Sendable, Equatable {
             var elements: [JoinGroupRequestProtocol] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(JoinGroupRequestProtocol(from: &buffer, version: version))
+                let element = try JoinGroupRequestProtocol(from: &buffer, version: version)
+                elements.append(element)
             }
             self.protocols = elements
         }
@@ -215,6 +217,7 @@ extension JoinGroupRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", metadata: [UInt8] = []) {
             self.name = name
             self.metadata = metadata

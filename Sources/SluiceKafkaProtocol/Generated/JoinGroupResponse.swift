@@ -56,6 +56,7 @@ public struct JoinGroupResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -115,7 +116,8 @@ public struct JoinGroupResponse: KafkaMessage, Sendable, Equatable {
             var elements: [JoinGroupResponseMember] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(JoinGroupResponseMember(from: &buffer, version: version))
+                let element = try JoinGroupResponseMember(from: &buffer, version: version)
+                elements.append(element)
             }
             self.members = elements
         }
@@ -133,8 +135,10 @@ public struct JoinGroupResponse: KafkaMessage, Sendable, Equatable {
         if version >= 2 {
             buffer.writeInteger(self.throttleTimeMs)
         }
-        buffer.writeInteger(self.errorCode)
-        buffer.writeInteger(self.generationId)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.errorCode, at: 0)
+            fields.storeKafka(self.generationId, at: 2)
+        }
         if version >= 7 {
             try buffer.writeKafkaNullableString(
                 self.protocolType,
@@ -228,6 +232,7 @@ extension JoinGroupResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(memberId: String = "", groupInstanceId: String? = nil, metadata: [UInt8] = []) {
             self.memberId = memberId
             self.groupInstanceId = groupInstanceId

@@ -27,6 +27,7 @@ public struct LeaveGroupRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(groupId: String = "", memberId: String = "", members: [MemberIdentity] = []) {
         self.groupId = groupId
         self.memberId = memberId
@@ -53,7 +54,8 @@ public struct LeaveGroupRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [MemberIdentity] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(MemberIdentity(from: &buffer, version: version))
+                    let element = try MemberIdentity(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.members = elements
             }
@@ -128,6 +130,7 @@ extension LeaveGroupRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(memberId: String = "", groupInstanceId: String? = nil, reason: String? = nil) {
             self.memberId = memberId
             self.groupInstanceId = groupInstanceId

@@ -28,6 +28,7 @@ public struct LeaveGroupResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, members: [MemberResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -57,7 +58,8 @@ public struct LeaveGroupResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [MemberResponse] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(MemberResponse(from: &buffer, version: version))
+                    let element = try MemberResponse(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.members = elements
             }
@@ -131,6 +133,7 @@ extension LeaveGroupResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(memberId: String = "", groupInstanceId: String? = "", errorCode: Int16 = 0) {
             self.memberId = memberId
             self.groupInstanceId = groupInstanceId

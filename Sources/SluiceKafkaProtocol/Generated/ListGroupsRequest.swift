@@ -22,6 +22,7 @@ public struct ListGroupsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(statesFilter: [String] = [], typesFilter: [String] = []) {
         self.statesFilter = statesFilter
         self.typesFilter = typesFilter
@@ -43,10 +44,8 @@ public struct ListGroupsRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [String] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaString(
-                        compact: flexible,
-                        field: "ListGroupsRequest.statesFilter"
-                    ))
+                    let element = try buffer.readKafkaString(compact: flexible, field: "ListGroupsRequest.statesFilter")
+                    elements.append(element)
                 }
                 self.statesFilter = elements
             }
@@ -61,10 +60,8 @@ public struct ListGroupsRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [String] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaString(
-                        compact: flexible,
-                        field: "ListGroupsRequest.typesFilter"
-                    ))
+                    let element = try buffer.readKafkaString(compact: flexible, field: "ListGroupsRequest.typesFilter")
+                    elements.append(element)
                 }
                 self.typesFilter = elements
             }

@@ -28,6 +28,7 @@ public struct ListGroupsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, groups: [ListedGroup] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
@@ -56,7 +57,8 @@ public struct ListGroupsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [ListedGroup] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(ListedGroup(from: &buffer, version: version))
+                let element = try ListedGroup(from: &buffer, version: version)
+                elements.append(element)
             }
             self.groups = elements
         }
@@ -130,6 +132,7 @@ extension ListGroupsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(groupId: String = "", protocolType: String = "", groupState: String = "", groupType: String = "") {
             self.groupId = groupId
             self.protocolType = protocolType

@@ -37,6 +37,7 @@ public struct ListOffsetsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(replicaId: Int32 = 0, isolationLevel: Int8 = 0, topics: [ListOffsetsTopic] = [], timeoutMs: Int32 = 0) {
         self.replicaId = replicaId
         self.isolationLevel = isolationLevel
@@ -63,7 +64,8 @@ public struct ListOffsetsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [ListOffsetsTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(ListOffsetsTopic(from: &buffer, version: version))
+                let element = try ListOffsetsTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -139,6 +141,7 @@ extension ListOffsetsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [ListOffsetsPartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -156,7 +159,8 @@ extension ListOffsetsRequest {
                 var elements: [ListOffsetsPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(ListOffsetsPartition(from: &buffer, version: version))
+                    let element = try ListOffsetsPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -223,6 +227,7 @@ extension ListOffsetsRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             currentLeaderEpoch: Int32 = -1,

@@ -23,6 +23,7 @@ public struct ListOffsetsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [ListOffsetsTopicResponse] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -49,7 +50,8 @@ public struct ListOffsetsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [ListOffsetsTopicResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(ListOffsetsTopicResponse(from: &buffer, version: version))
+                let element = try ListOffsetsTopicResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -108,6 +110,7 @@ extension ListOffsetsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [ListOffsetsPartitionResponse] = []) {
             self.name = name
             self.partitions = partitions
@@ -125,7 +128,8 @@ extension ListOffsetsResponse {
                 var elements: [ListOffsetsPartitionResponse] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(ListOffsetsPartitionResponse(from: &buffer, version: version))
+                    let element = try ListOffsetsPartitionResponse(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -201,6 +205,7 @@ extension ListOffsetsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             errorCode: Int16 = 0,
@@ -237,10 +242,11 @@ extension ListOffsetsResponse {
                     var elements: [Int64] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(
+                        let element = try buffer.readKafkaInteger(
                             as: Int64.self,
                             field: "ListOffsetsPartitionResponse.oldStyleOffsets"
-                        ))
+                        )
+                        elements.append(element)
                     }
                     self.oldStyleOffsets = elements
                 }
@@ -267,8 +273,10 @@ extension ListOffsetsResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 6
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+            }
             if version <= 0 {
                 try buffer.writeKafkaArrayCount(
                     self.oldStyleOffsets.count,
@@ -282,14 +290,17 @@ extension ListOffsetsResponse {
                 throw .fieldNotInVersion("ListOffsetsPartitionResponse.oldStyleOffsets", version: version)
             }
             if version >= 1 {
-                buffer.writeInteger(self.timestamp)
-            } else if self.timestamp != -1 {
-                throw .fieldNotInVersion("ListOffsetsPartitionResponse.timestamp", version: version)
-            }
-            if version >= 1 {
-                buffer.writeInteger(self.offset)
-            } else if self.offset != -1 {
-                throw .fieldNotInVersion("ListOffsetsPartitionResponse.offset", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 16) { fields in
+                    fields.storeKafka(self.timestamp, at: 0)
+                    fields.storeKafka(self.offset, at: 8)
+                }
+            } else {
+                if self.timestamp != -1 {
+                    throw .fieldNotInVersion("ListOffsetsPartitionResponse.timestamp", version: version)
+                }
+                if self.offset != -1 {
+                    throw .fieldNotInVersion("ListOffsetsPartitionResponse.offset", version: version)
+                }
             }
             if version >= 4 {
                 buffer.writeInteger(self.leaderEpoch)

@@ -30,6 +30,7 @@ public struct ListTransactionsRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(stateFilters: [String] = [], producerIdFilters: [Int64] = [], durationFilter: Int64 = -1) {
         self.stateFilters = stateFilters
         self.producerIdFilters = producerIdFilters
@@ -50,10 +51,8 @@ public struct ListTransactionsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(
-                    compact: true,
-                    field: "ListTransactionsRequest.stateFilters"
-                ))
+                let element = try buffer.readKafkaString(compact: true, field: "ListTransactionsRequest.stateFilters")
+                elements.append(element)
             }
             self.stateFilters = elements
         }
@@ -66,10 +65,11 @@ public struct ListTransactionsRequest: KafkaMessage, Sendable, Equatable {
             var elements: [Int64] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaInteger(
+                let element = try buffer.readKafkaInteger(
                     as: Int64.self,
                     field: "ListTransactionsRequest.producerIdFilters"
-                ))
+                )
+                elements.append(element)
             }
             self.producerIdFilters = elements
         }

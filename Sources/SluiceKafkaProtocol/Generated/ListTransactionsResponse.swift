@@ -29,6 +29,7 @@ public struct ListTransactionsResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,
@@ -60,10 +61,11 @@ public struct ListTransactionsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(
+                let element = try buffer.readKafkaString(
                     compact: true,
                     field: "ListTransactionsResponse.unknownStateFilters"
-                ))
+                )
+                elements.append(element)
             }
             self.unknownStateFilters = elements
         }
@@ -76,7 +78,8 @@ public struct ListTransactionsResponse: KafkaMessage, Sendable, Equatable {
             var elements: [TransactionState] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TransactionState(from: &buffer, version: version))
+                let element = try TransactionState(from: &buffer, version: version)
+                elements.append(element)
             }
             self.transactionStates = elements
         }
@@ -88,8 +91,10 @@ public struct ListTransactionsResponse: KafkaMessage, Sendable, Equatable {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion("ListTransactionsResponse", version: version, valid: Self.validVersions)
         }
-        buffer.writeInteger(self.throttleTimeMs)
-        buffer.writeInteger(self.errorCode)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.throttleTimeMs, at: 0)
+            fields.storeKafka(self.errorCode, at: 4)
+        }
         try buffer.writeKafkaArrayCount(
             self.unknownStateFilters.count,
             compact: true,
@@ -150,6 +155,7 @@ extension ListTransactionsResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(transactionalId: String = "", producerId: Int64 = 0, transactionState: String = "") {
             self.transactionalId = transactionalId
             self.producerId = producerId

@@ -33,6 +33,7 @@ public struct MetadataRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         topics: [MetadataRequestTopic]? = [],
         allowAutoTopicCreation: Bool = true,
@@ -60,7 +61,8 @@ public struct MetadataRequest: KafkaMessage, Sendable, Equatable {
             var elements: [MetadataRequestTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(MetadataRequestTopic(from: &buffer, version: version))
+                let element = try MetadataRequestTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         } else {
@@ -163,6 +165,7 @@ extension MetadataRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topicId: KafkaUUID = .zero, name: String? = "") {
             self.topicId = topicId
             self.name = name

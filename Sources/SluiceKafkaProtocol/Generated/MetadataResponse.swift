@@ -38,18 +38,19 @@ public struct MetadataResponse: KafkaMessage, Sendable, Equatable {
     /// 32-bit bitfield to represent authorized operations for this cluster.
     ///
     /// Versions 8-10.
-    public var clusterAuthorizedOperations: Int32 = -2147483648
+    public var clusterAuthorizedOperations: Int32 = -2_147_483_648
 
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         brokers: [MetadataResponseBroker] = [],
         clusterId: String? = nil,
         controllerId: Int32 = -1,
         topics: [MetadataResponseTopic] = [],
-        clusterAuthorizedOperations: Int32 = -2147483648
+        clusterAuthorizedOperations: Int32 = -2_147_483_648
     ) {
         self.throttleTimeMs = throttleTimeMs
         self.brokers = brokers
@@ -77,7 +78,8 @@ public struct MetadataResponse: KafkaMessage, Sendable, Equatable {
             var elements: [MetadataResponseBroker] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(MetadataResponseBroker(from: &buffer, version: version))
+                let element = try MetadataResponseBroker(from: &buffer, version: version)
+                elements.append(element)
             }
             self.brokers = elements
         }
@@ -100,7 +102,8 @@ public struct MetadataResponse: KafkaMessage, Sendable, Equatable {
             var elements: [MetadataResponseTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(MetadataResponseTopic(from: &buffer, version: version))
+                let element = try MetadataResponseTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -145,7 +148,7 @@ public struct MetadataResponse: KafkaMessage, Sendable, Equatable {
         }
         if version >= 8 && version <= 10 {
             buffer.writeInteger(self.clusterAuthorizedOperations)
-        } else if self.clusterAuthorizedOperations != -2147483648 {
+        } else if self.clusterAuthorizedOperations != -2_147_483_648 {
             throw .fieldNotInVersion("MetadataResponse.clusterAuthorizedOperations", version: version)
         }
         if flexible {
@@ -179,7 +182,7 @@ public struct MetadataResponse: KafkaMessage, Sendable, Equatable {
             ),
             KafkaSchema.Field(
                 name: "ClusterAuthorizedOperations", propertyName: "clusterAuthorizedOperations", type: .int32,
-                versions: .init(8, 10), defaultValue: .integer(-2147483648)
+                versions: .init(8, 10), defaultValue: .integer(-2_147_483_648)
             ),
         ]
     )
@@ -211,6 +214,7 @@ extension MetadataResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(nodeId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host
@@ -308,18 +312,19 @@ extension MetadataResponse {
         /// 32-bit bitfield to represent authorized operations for this topic.
         ///
         /// Versions 8+.
-        public var topicAuthorizedOperations: Int32 = -2147483648
+        public var topicAuthorizedOperations: Int32 = -2_147_483_648
 
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             name: String? = "",
             topicId: KafkaUUID = .zero,
             isInternal: Bool = false,
             partitions: [MetadataResponsePartition] = [],
-            topicAuthorizedOperations: Int32 = -2147483648
+            topicAuthorizedOperations: Int32 = -2_147_483_648
         ) {
             self.errorCode = errorCode
             self.name = name
@@ -352,7 +357,8 @@ extension MetadataResponse {
                 var elements: [MetadataResponsePartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(MetadataResponsePartition(from: &buffer, version: version))
+                    let element = try MetadataResponsePartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -392,7 +398,7 @@ extension MetadataResponse {
             }
             if version >= 8 {
                 buffer.writeInteger(self.topicAuthorizedOperations)
-            } else if self.topicAuthorizedOperations != -2147483648 {
+            } else if self.topicAuthorizedOperations != -2_147_483_648 {
                 throw .fieldNotInVersion("MetadataResponseTopic.topicAuthorizedOperations", version: version)
             }
             if flexible {
@@ -427,7 +433,7 @@ extension MetadataResponse {
                 ),
                 KafkaSchema.Field(
                     name: "TopicAuthorizedOperations", propertyName: "topicAuthorizedOperations", type: .int32,
-                    versions: .init(8), defaultValue: .integer(-2147483648)
+                    versions: .init(8), defaultValue: .integer(-2_147_483_648)
                 ),
             ]
         )
@@ -475,6 +481,7 @@ extension MetadataResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             errorCode: Int16 = 0,
             partitionIndex: Int32 = 0,
@@ -516,10 +523,11 @@ extension MetadataResponse {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(
+                    let element = try buffer.readKafkaInteger(
                         as: Int32.self,
                         field: "MetadataResponsePartition.replicaNodes"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.replicaNodes = elements
             }
@@ -532,10 +540,11 @@ extension MetadataResponse {
                 var elements: [Int32] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(buffer.readKafkaInteger(
+                    let element = try buffer.readKafkaInteger(
                         as: Int32.self,
                         field: "MetadataResponsePartition.isrNodes"
-                    ))
+                    )
+                    elements.append(element)
                 }
                 self.isrNodes = elements
             }
@@ -549,10 +558,11 @@ extension MetadataResponse {
                     var elements: [Int32] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(
+                        let element = try buffer.readKafkaInteger(
                             as: Int32.self,
                             field: "MetadataResponsePartition.offlineReplicas"
-                        ))
+                        )
+                        elements.append(element)
                     }
                     self.offlineReplicas = elements
                 }
@@ -564,9 +574,11 @@ extension MetadataResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 9
-            buffer.writeInteger(self.errorCode)
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.leaderId)
+            buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+                fields.storeKafka(self.errorCode, at: 0)
+                fields.storeKafka(self.partitionIndex, at: 2)
+                fields.storeKafka(self.leaderId, at: 6)
+            }
             if version >= 7 {
                 buffer.writeInteger(self.leaderEpoch)
             }

@@ -43,6 +43,7 @@ public struct OffsetCommitRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         groupId: String = "",
         generationIdOrMemberEpoch: Int32 = -1,
@@ -97,7 +98,8 @@ public struct OffsetCommitRequest: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetCommitRequestTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetCommitRequestTopic(from: &buffer, version: version))
+                let element = try OffsetCommitRequestTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -188,6 +190,7 @@ extension OffsetCommitRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetCommitRequestPartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -205,7 +208,8 @@ extension OffsetCommitRequest {
                 var elements: [OffsetCommitRequestPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetCommitRequestPartition(from: &buffer, version: version))
+                    let element = try OffsetCommitRequestPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -278,6 +282,7 @@ extension OffsetCommitRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             committedOffset: Int64 = 0,
@@ -326,8 +331,10 @@ extension OffsetCommitRequest {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 8
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.committedOffset)
+            buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.committedOffset, at: 4)
+            }
             if version >= 6 {
                 buffer.writeInteger(self.committedLeaderEpoch)
             }

@@ -23,6 +23,7 @@ public struct OffsetCommitResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [OffsetCommitResponseTopic] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -49,7 +50,8 @@ public struct OffsetCommitResponse: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetCommitResponseTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetCommitResponseTopic(from: &buffer, version: version))
+                let element = try OffsetCommitResponseTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -108,6 +110,7 @@ extension OffsetCommitResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetCommitResponsePartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -125,7 +128,8 @@ extension OffsetCommitResponse {
                 var elements: [OffsetCommitResponsePartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetCommitResponsePartition(from: &buffer, version: version))
+                    let element = try OffsetCommitResponsePartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -183,6 +187,7 @@ extension OffsetCommitResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
@@ -205,8 +210,10 @@ extension OffsetCommitResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 8
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }

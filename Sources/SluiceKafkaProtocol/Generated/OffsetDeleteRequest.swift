@@ -22,6 +22,7 @@ public struct OffsetDeleteRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(groupId: String = "", topics: [OffsetDeleteRequestTopic] = []) {
         self.groupId = groupId
         self.topics = topics
@@ -42,7 +43,8 @@ public struct OffsetDeleteRequest: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetDeleteRequestTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetDeleteRequestTopic(from: &buffer, version: version))
+                let element = try OffsetDeleteRequestTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -91,6 +93,7 @@ extension OffsetDeleteRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetDeleteRequestPartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -107,7 +110,8 @@ extension OffsetDeleteRequest {
                 var elements: [OffsetDeleteRequestPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetDeleteRequestPartition(from: &buffer, version: version))
+                    let element = try OffsetDeleteRequestPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -153,6 +157,7 @@ extension OffsetDeleteRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0) {
             self.partitionIndex = partitionIndex
         }
@@ -175,7 +180,7 @@ extension OffsetDeleteRequest {
                 KafkaSchema.Field(
                     name: "PartitionIndex", propertyName: "partitionIndex", type: .int32, versions: .init(0),
                     defaultValue: .integer(0)
-                ),
+                )
             ]
         )
     }

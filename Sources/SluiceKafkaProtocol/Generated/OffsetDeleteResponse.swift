@@ -28,6 +28,7 @@ public struct OffsetDeleteResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(errorCode: Int16 = 0, throttleTimeMs: Int32 = 0, topics: [OffsetDeleteResponseTopic] = []) {
         self.errorCode = errorCode
         self.throttleTimeMs = throttleTimeMs
@@ -50,7 +51,8 @@ public struct OffsetDeleteResponse: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetDeleteResponseTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetDeleteResponseTopic(from: &buffer, version: version))
+                let element = try OffsetDeleteResponseTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -61,8 +63,10 @@ public struct OffsetDeleteResponse: KafkaMessage, Sendable, Equatable {
         guard Self.validVersions.contains(version) else {
             throw .unsupportedVersion("OffsetDeleteResponse", version: version, valid: Self.validVersions)
         }
-        buffer.writeInteger(self.errorCode)
-        buffer.writeInteger(self.throttleTimeMs)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.errorCode, at: 0)
+            fields.storeKafka(self.throttleTimeMs, at: 2)
+        }
         try buffer.writeKafkaArrayCount(self.topics.count, compact: false, field: "OffsetDeleteResponse.topics")
         for element in self.topics {
             try element.write(into: &buffer, version: version)
@@ -105,6 +109,7 @@ extension OffsetDeleteResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetDeleteResponsePartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -121,7 +126,8 @@ extension OffsetDeleteResponse {
                 var elements: [OffsetDeleteResponsePartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetDeleteResponsePartition(from: &buffer, version: version))
+                    let element = try OffsetDeleteResponsePartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -172,6 +178,7 @@ extension OffsetDeleteResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
@@ -189,8 +196,10 @@ extension OffsetDeleteResponse {
         }
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+            }
         }
 
         /// The fields of every version, as the spec describes them.

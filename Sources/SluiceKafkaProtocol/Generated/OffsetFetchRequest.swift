@@ -32,6 +32,7 @@ public struct OffsetFetchRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         groupId: String = "",
         topics: [OffsetFetchRequestTopic]? = [],
@@ -63,7 +64,8 @@ public struct OffsetFetchRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [OffsetFetchRequestTopic] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetFetchRequestTopic(from: &buffer, version: version))
+                    let element = try OffsetFetchRequestTopic(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.topics = elements
             } else {
@@ -80,7 +82,8 @@ public struct OffsetFetchRequest: KafkaMessage, Sendable, Equatable {
                 var elements: [OffsetFetchRequestGroup] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetFetchRequestGroup(from: &buffer, version: version))
+                    let element = try OffsetFetchRequestGroup(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.groups = elements
             }
@@ -179,6 +182,7 @@ extension OffsetFetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitionIndexes: [Int32] = []) {
             self.name = name
             self.partitionIndexes = partitionIndexes
@@ -199,10 +203,11 @@ extension OffsetFetchRequest {
                     var elements: [Int32] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(
+                        let element = try buffer.readKafkaInteger(
                             as: Int32.self,
                             field: "OffsetFetchRequestTopic.partitionIndexes"
-                        ))
+                        )
+                        elements.append(element)
                     }
                     self.partitionIndexes = elements
                 }
@@ -278,6 +283,7 @@ extension OffsetFetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             groupId: String = "",
             memberId: String? = nil,
@@ -318,7 +324,8 @@ extension OffsetFetchRequest {
                     var elements: [OffsetFetchRequestTopics] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(OffsetFetchRequestTopics(from: &buffer, version: version))
+                        let element = try OffsetFetchRequestTopics(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.topics = elements
                 } else {
@@ -416,6 +423,7 @@ extension OffsetFetchRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitionIndexes: [Int32] = []) {
             self.name = name
             self.partitionIndexes = partitionIndexes
@@ -436,10 +444,11 @@ extension OffsetFetchRequest {
                     var elements: [Int32] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(buffer.readKafkaInteger(
+                        let element = try buffer.readKafkaInteger(
                             as: Int32.self,
                             field: "OffsetFetchRequestTopics.partitionIndexes"
-                        ))
+                        )
+                        elements.append(element)
                     }
                     self.partitionIndexes = elements
                 }

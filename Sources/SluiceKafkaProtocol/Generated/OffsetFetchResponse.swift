@@ -33,6 +33,7 @@ public struct OffsetFetchResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         topics: [OffsetFetchResponseTopic] = [],
@@ -67,7 +68,8 @@ public struct OffsetFetchResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [OffsetFetchResponseTopic] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetFetchResponseTopic(from: &buffer, version: version))
+                    let element = try OffsetFetchResponseTopic(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.topics = elements
             }
@@ -85,7 +87,8 @@ public struct OffsetFetchResponse: KafkaMessage, Sendable, Equatable {
                 var elements: [OffsetFetchResponseGroup] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetFetchResponseGroup(from: &buffer, version: version))
+                    let element = try OffsetFetchResponseGroup(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.groups = elements
             }
@@ -168,6 +171,7 @@ extension OffsetFetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetFetchResponsePartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -188,7 +192,8 @@ extension OffsetFetchResponse {
                     var elements: [OffsetFetchResponsePartition] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(OffsetFetchResponsePartition(from: &buffer, version: version))
+                        let element = try OffsetFetchResponsePartition(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.partitions = elements
                 }
@@ -270,6 +275,7 @@ extension OffsetFetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             committedOffset: Int64 = 0,
@@ -325,14 +331,17 @@ extension OffsetFetchResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 6
             if version <= 7 {
-                buffer.writeInteger(self.partitionIndex)
-            } else if self.partitionIndex != 0 {
-                throw .fieldNotInVersion("OffsetFetchResponsePartition.partitionIndex", version: version)
-            }
-            if version <= 7 {
-                buffer.writeInteger(self.committedOffset)
-            } else if self.committedOffset != 0 {
-                throw .fieldNotInVersion("OffsetFetchResponsePartition.committedOffset", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                    fields.storeKafka(self.partitionIndex, at: 0)
+                    fields.storeKafka(self.committedOffset, at: 4)
+                }
+            } else {
+                if self.partitionIndex != 0 {
+                    throw .fieldNotInVersion("OffsetFetchResponsePartition.partitionIndex", version: version)
+                }
+                if self.committedOffset != 0 {
+                    throw .fieldNotInVersion("OffsetFetchResponsePartition.committedOffset", version: version)
+                }
             }
             if version >= 5 && version <= 7 {
                 buffer.writeInteger(self.committedLeaderEpoch)
@@ -407,6 +416,7 @@ extension OffsetFetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(groupId: String = "", topics: [OffsetFetchResponseTopics] = [], errorCode: Int16 = 0) {
             self.groupId = groupId
             self.topics = topics
@@ -428,7 +438,8 @@ extension OffsetFetchResponse {
                     var elements: [OffsetFetchResponseTopics] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(OffsetFetchResponseTopics(from: &buffer, version: version))
+                        let element = try OffsetFetchResponseTopics(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.topics = elements
                 }
@@ -511,6 +522,7 @@ extension OffsetFetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [OffsetFetchResponsePartitions] = []) {
             self.name = name
             self.partitions = partitions
@@ -531,7 +543,8 @@ extension OffsetFetchResponse {
                     var elements: [OffsetFetchResponsePartitions] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(OffsetFetchResponsePartitions(from: &buffer, version: version))
+                        let element = try OffsetFetchResponsePartitions(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.partitions = elements
                 }
@@ -613,6 +626,7 @@ extension OffsetFetchResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             committedOffset: Int64 = 0,
@@ -668,17 +682,18 @@ extension OffsetFetchResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 6
             if version >= 8 {
-                buffer.writeInteger(self.partitionIndex)
-            } else if self.partitionIndex != 0 {
-                throw .fieldNotInVersion("OffsetFetchResponsePartitions.partitionIndex", version: version)
-            }
-            if version >= 8 {
-                buffer.writeInteger(self.committedOffset)
-            } else if self.committedOffset != 0 {
-                throw .fieldNotInVersion("OffsetFetchResponsePartitions.committedOffset", version: version)
-            }
-            if version >= 8 {
-                buffer.writeInteger(self.committedLeaderEpoch)
+                buffer.writeKafkaFixedSize(byteCount: 16) { fields in
+                    fields.storeKafka(self.partitionIndex, at: 0)
+                    fields.storeKafka(self.committedOffset, at: 4)
+                    fields.storeKafka(self.committedLeaderEpoch, at: 12)
+                }
+            } else {
+                if self.partitionIndex != 0 {
+                    throw .fieldNotInVersion("OffsetFetchResponsePartitions.partitionIndex", version: version)
+                }
+                if self.committedOffset != 0 {
+                    throw .fieldNotInVersion("OffsetFetchResponsePartitions.committedOffset", version: version)
+                }
             }
             if version >= 8 {
                 try buffer.writeKafkaNullableString(

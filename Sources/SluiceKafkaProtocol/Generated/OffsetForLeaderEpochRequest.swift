@@ -22,6 +22,7 @@ public struct OffsetForLeaderEpochRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(replicaId: Int32 = -2, topics: [OffsetForLeaderTopic] = []) {
         self.replicaId = replicaId
         self.topics = topics
@@ -45,7 +46,8 @@ public struct OffsetForLeaderEpochRequest: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetForLeaderTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetForLeaderTopic(from: &buffer, version: version))
+                let element = try OffsetForLeaderTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -108,6 +110,7 @@ extension OffsetForLeaderEpochRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", partitions: [OffsetForLeaderPartition] = []) {
             self.topic = topic
             self.partitions = partitions
@@ -125,7 +128,8 @@ extension OffsetForLeaderEpochRequest {
                 var elements: [OffsetForLeaderPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(OffsetForLeaderPartition(from: &buffer, version: version))
+                    let element = try OffsetForLeaderPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -190,6 +194,7 @@ extension OffsetForLeaderEpochRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partition: Int32 = 0, currentLeaderEpoch: Int32 = -1, leaderEpoch: Int32 = 0) {
             self.partition = partition
             self.currentLeaderEpoch = currentLeaderEpoch

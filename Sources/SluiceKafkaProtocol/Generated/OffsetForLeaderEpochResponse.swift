@@ -23,6 +23,7 @@ public struct OffsetForLeaderEpochResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [OffsetForLeaderTopicResult] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -49,7 +50,8 @@ public struct OffsetForLeaderEpochResponse: KafkaMessage, Sendable, Equatable {
             var elements: [OffsetForLeaderTopicResult] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(OffsetForLeaderTopicResult(from: &buffer, version: version))
+                let element = try OffsetForLeaderTopicResult(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -113,6 +115,7 @@ extension OffsetForLeaderEpochResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(topic: String = "", partitions: [EpochEndOffset] = []) {
             self.topic = topic
             self.partitions = partitions
@@ -130,7 +133,8 @@ extension OffsetForLeaderEpochResponse {
                 var elements: [EpochEndOffset] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(EpochEndOffset(from: &buffer, version: version))
+                    let element = try EpochEndOffset(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -197,6 +201,7 @@ extension OffsetForLeaderEpochResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(errorCode: Int16 = 0, partition: Int32 = 0, leaderEpoch: Int32 = -1, endOffset: Int64 = -1) {
             self.errorCode = errorCode
             self.partition = partition
@@ -219,8 +224,10 @@ extension OffsetForLeaderEpochResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 4
-            buffer.writeInteger(self.errorCode)
-            buffer.writeInteger(self.partition)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.errorCode, at: 0)
+                fields.storeKafka(self.partition, at: 2)
+            }
             if version >= 1 {
                 buffer.writeInteger(self.leaderEpoch)
             }

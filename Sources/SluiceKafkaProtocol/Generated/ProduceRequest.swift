@@ -33,6 +33,7 @@ public struct ProduceRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         transactionalId: String? = nil,
         acks: Int16 = 0,
@@ -69,7 +70,8 @@ public struct ProduceRequest: KafkaMessage, Sendable, Equatable {
             var elements: [TopicProduceData] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TopicProduceData(from: &buffer, version: version))
+                let element = try TopicProduceData(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topicData = elements
         }
@@ -94,8 +96,10 @@ public struct ProduceRequest: KafkaMessage, Sendable, Equatable {
         } else if self.transactionalId != nil {
             throw .fieldNotInVersion("ProduceRequest.transactionalId", version: version)
         }
-        buffer.writeInteger(self.acks)
-        buffer.writeInteger(self.timeoutMs)
+        buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+            fields.storeKafka(self.acks, at: 0)
+            fields.storeKafka(self.timeoutMs, at: 2)
+        }
         try buffer.writeKafkaArrayCount(self.topicData.count, compact: flexible, field: "ProduceRequest.topicData")
         for element in self.topicData {
             try element.write(into: &buffer, version: version)
@@ -144,6 +148,7 @@ extension ProduceRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitionData: [PartitionProduceData] = []) {
             self.name = name
             self.partitionData = partitionData
@@ -161,7 +166,8 @@ extension ProduceRequest {
                 var elements: [PartitionProduceData] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(PartitionProduceData(from: &buffer, version: version))
+                    let element = try PartitionProduceData(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitionData = elements
             }
@@ -218,6 +224,7 @@ extension ProduceRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(index: Int32 = 0, records: ByteBuffer? = nil) {
             self.index = index
             self.records = records

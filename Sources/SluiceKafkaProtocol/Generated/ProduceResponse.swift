@@ -28,6 +28,7 @@ public struct ProduceResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(responses: [TopicProduceResponse] = [], throttleTimeMs: Int32 = 0, nodeEndpoints: [NodeEndpoint] = []) {
         self.responses = responses
         self.throttleTimeMs = throttleTimeMs
@@ -49,7 +50,8 @@ public struct ProduceResponse: KafkaMessage, Sendable, Equatable {
             var elements: [TopicProduceResponse] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TopicProduceResponse(from: &buffer, version: version))
+                let element = try TopicProduceResponse(from: &buffer, version: version)
+                elements.append(element)
             }
             self.responses = elements
         }
@@ -72,7 +74,8 @@ public struct ProduceResponse: KafkaMessage, Sendable, Equatable {
                         var elements: [NodeEndpoint] = []
                         elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                         for _ in 0..<count {
-                            try elements.append(NodeEndpoint(from: &value, version: version))
+                            let element = try NodeEndpoint(from: &value, version: version)
+                            elements.append(element)
                         }
                         self.nodeEndpoints = elements
                     }
@@ -158,6 +161,7 @@ extension ProduceResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitionResponses: [PartitionProduceResponse] = []) {
             self.name = name
             self.partitionResponses = partitionResponses
@@ -175,7 +179,8 @@ extension ProduceResponse {
                 var elements: [PartitionProduceResponse] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(PartitionProduceResponse(from: &buffer, version: version))
+                    let element = try PartitionProduceResponse(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitionResponses = elements
             }
@@ -264,6 +269,7 @@ extension ProduceResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             index: Int32 = 0,
             errorCode: Int16 = 0,
@@ -311,7 +317,8 @@ extension ProduceResponse {
                     var elements: [BatchIndexAndErrorMessage] = []
                     elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                     for _ in 0..<count {
-                        try elements.append(BatchIndexAndErrorMessage(from: &buffer, version: version))
+                        let element = try BatchIndexAndErrorMessage(from: &buffer, version: version)
+                        elements.append(element)
                     }
                     self.recordErrors = elements
                 }
@@ -342,9 +349,11 @@ extension ProduceResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 9
-            buffer.writeInteger(self.index)
-            buffer.writeInteger(self.errorCode)
-            buffer.writeInteger(self.baseOffset)
+            buffer.writeKafkaFixedSize(byteCount: 14) { fields in
+                fields.storeKafka(self.index, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+                fields.storeKafka(self.baseOffset, at: 6)
+            }
             if version >= 2 {
                 buffer.writeInteger(self.logAppendTimeMs)
             }
@@ -443,6 +452,7 @@ extension ProduceResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(batchIndex: Int32 = 0, batchIndexErrorMessage: String? = nil) {
             self.batchIndex = batchIndex
             self.batchIndexErrorMessage = batchIndexErrorMessage
@@ -523,6 +533,7 @@ extension ProduceResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(leaderId: Int32 = -1, leaderEpoch: Int32 = -1) {
             self.leaderId = leaderId
             self.leaderEpoch = leaderEpoch
@@ -544,14 +555,17 @@ extension ProduceResponse {
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 9
             if version >= 10 {
-                buffer.writeInteger(self.leaderId)
-            } else if self.leaderId != -1 {
-                throw .fieldNotInVersion("LeaderIdAndEpoch.leaderId", version: version)
-            }
-            if version >= 10 {
-                buffer.writeInteger(self.leaderEpoch)
-            } else if self.leaderEpoch != -1 {
-                throw .fieldNotInVersion("LeaderIdAndEpoch.leaderEpoch", version: version)
+                buffer.writeKafkaFixedSize(byteCount: 8) { fields in
+                    fields.storeKafka(self.leaderId, at: 0)
+                    fields.storeKafka(self.leaderEpoch, at: 4)
+                }
+            } else {
+                if self.leaderId != -1 {
+                    throw .fieldNotInVersion("LeaderIdAndEpoch.leaderId", version: version)
+                }
+                if self.leaderEpoch != -1 {
+                    throw .fieldNotInVersion("LeaderIdAndEpoch.leaderEpoch", version: version)
+                }
             }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
@@ -601,6 +615,7 @@ extension ProduceResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(nodeId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
             self.nodeId = nodeId
             self.host = host

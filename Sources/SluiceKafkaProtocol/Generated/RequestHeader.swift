@@ -31,6 +31,7 @@ public struct RequestHeader: KafkaCodable, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         requestApiKey: Int16 = 0,
         requestApiVersion: Int16 = 0,
@@ -70,9 +71,11 @@ public struct RequestHeader: KafkaCodable, Sendable, Equatable {
             throw .unsupportedVersion("RequestHeader", version: version, valid: Self.validVersions)
         }
         let flexible = version >= 2
-        buffer.writeInteger(self.requestApiKey)
-        buffer.writeInteger(self.requestApiVersion)
-        buffer.writeInteger(self.correlationId)
+        buffer.writeKafkaFixedSize(byteCount: 8) { fields in
+            fields.storeKafka(self.requestApiKey, at: 0)
+            fields.storeKafka(self.requestApiVersion, at: 2)
+            fields.storeKafka(self.correlationId, at: 4)
+        }
         if version >= 1 {
             try buffer.writeKafkaNullableString(
                 self.clientId,

@@ -16,6 +16,7 @@ public struct ResponseHeader: KafkaCodable, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(correlationId: Int32 = 0) {
         self.correlationId = correlationId
     }
@@ -51,7 +52,7 @@ public struct ResponseHeader: KafkaCodable, Sendable, Equatable {
             KafkaSchema.Field(
                 name: "CorrelationId", propertyName: "correlationId", type: .int32, versions: .init(0),
                 defaultValue: .integer(0)
-            ),
+            )
         ]
     )
 }

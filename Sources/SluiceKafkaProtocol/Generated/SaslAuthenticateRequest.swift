@@ -17,6 +17,7 @@ public struct SaslAuthenticateRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(authBytes: [UInt8] = []) {
         self.authBytes = authBytes
     }
@@ -51,7 +52,7 @@ public struct SaslAuthenticateRequest: KafkaMessage, Sendable, Equatable {
         fields: [
             KafkaSchema.Field(
                 name: "AuthBytes", propertyName: "authBytes", type: .bytes, versions: .init(0), defaultValue: .empty
-            ),
+            )
         ]
     )
 }

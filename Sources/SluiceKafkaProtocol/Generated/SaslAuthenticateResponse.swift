@@ -33,6 +33,7 @@ public struct SaslAuthenticateResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         errorCode: Int16 = 0,
         errorMessage: String? = "",

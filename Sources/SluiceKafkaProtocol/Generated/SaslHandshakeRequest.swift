@@ -17,6 +17,7 @@ public struct SaslHandshakeRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(mechanism: String = "") {
         self.mechanism = mechanism
     }
@@ -44,7 +45,7 @@ public struct SaslHandshakeRequest: KafkaMessage, Sendable, Equatable {
             KafkaSchema.Field(
                 name: "Mechanism", propertyName: "mechanism", type: .string, versions: .init(0),
                 defaultValue: .string("")
-            ),
+            )
         ]
     )
 }

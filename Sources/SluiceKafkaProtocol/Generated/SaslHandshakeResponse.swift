@@ -22,6 +22,7 @@ public struct SaslHandshakeResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(errorCode: Int16 = 0, mechanisms: [String] = []) {
         self.errorCode = errorCode
         self.mechanisms = mechanisms
@@ -42,7 +43,8 @@ public struct SaslHandshakeResponse: KafkaMessage, Sendable, Equatable {
             var elements: [String] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(buffer.readKafkaString(compact: false, field: "SaslHandshakeResponse.mechanisms"))
+                let element = try buffer.readKafkaString(compact: false, field: "SaslHandshakeResponse.mechanisms")
+                elements.append(element)
             }
             self.mechanisms = elements
         }

@@ -47,6 +47,7 @@ public struct SyncGroupRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         groupId: String = "",
         generationId: Int32 = 0,
@@ -104,7 +105,8 @@ public struct SyncGroupRequest: KafkaMessage, Sendable, Equatable {
             var elements: [SyncGroupRequestAssignment] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(SyncGroupRequestAssignment(from: &buffer, version: version))
+                let element = try SyncGroupRequestAssignment(from: &buffer, version: version)
+                elements.append(element)
             }
             self.assignments = elements
         }
@@ -212,6 +214,7 @@ extension SyncGroupRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(memberId: String = "", assignment: [UInt8] = []) {
             self.memberId = memberId
             self.assignment = assignment

@@ -38,6 +38,7 @@ public struct SyncGroupResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         throttleTimeMs: Int32 = 0,
         errorCode: Int16 = 0,

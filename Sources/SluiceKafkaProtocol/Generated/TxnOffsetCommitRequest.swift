@@ -52,6 +52,7 @@ public struct TxnOffsetCommitRequest: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(
         transactionalId: String = "",
         groupId: String = "",
@@ -110,7 +111,8 @@ public struct TxnOffsetCommitRequest: KafkaMessage, Sendable, Equatable {
             var elements: [TxnOffsetCommitRequestTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TxnOffsetCommitRequestTopic(from: &buffer, version: version))
+                let element = try TxnOffsetCommitRequestTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -131,8 +133,10 @@ public struct TxnOffsetCommitRequest: KafkaMessage, Sendable, Equatable {
             field: "TxnOffsetCommitRequest.transactionalId"
         )
         try buffer.writeKafkaString(self.groupId, compact: flexible, field: "TxnOffsetCommitRequest.groupId")
-        buffer.writeInteger(self.producerId)
-        buffer.writeInteger(self.producerEpoch)
+        buffer.writeKafkaFixedSize(byteCount: 10) { fields in
+            fields.storeKafka(self.producerId, at: 0)
+            fields.storeKafka(self.producerEpoch, at: 8)
+        }
         if version >= 3 {
             buffer.writeInteger(self.generationId)
         } else if self.generationId != -1 {
@@ -217,6 +221,7 @@ extension TxnOffsetCommitRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [TxnOffsetCommitRequestPartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -234,7 +239,8 @@ extension TxnOffsetCommitRequest {
                 var elements: [TxnOffsetCommitRequestPartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(TxnOffsetCommitRequestPartition(from: &buffer, version: version))
+                    let element = try TxnOffsetCommitRequestPartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -302,6 +308,7 @@ extension TxnOffsetCommitRequest {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(
             partitionIndex: Int32 = 0,
             committedOffset: Int64 = 0,
@@ -342,8 +349,10 @@ extension TxnOffsetCommitRequest {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 3
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.committedOffset)
+            buffer.writeKafkaFixedSize(byteCount: 12) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.committedOffset, at: 4)
+            }
             if version >= 2 {
                 buffer.writeInteger(self.committedLeaderEpoch)
             }

@@ -23,6 +23,7 @@ public struct TxnOffsetCommitResponse: KafkaMessage, Sendable, Equatable {
     /// A value with every field at its default.
     public init() {}
 
+    /// A value with the fields given and the others at their defaults.
     public init(throttleTimeMs: Int32 = 0, topics: [TxnOffsetCommitResponseTopic] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
@@ -47,7 +48,8 @@ public struct TxnOffsetCommitResponse: KafkaMessage, Sendable, Equatable {
             var elements: [TxnOffsetCommitResponseTopic] = []
             elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
             for _ in 0..<count {
-                try elements.append(TxnOffsetCommitResponseTopic(from: &buffer, version: version))
+                let element = try TxnOffsetCommitResponseTopic(from: &buffer, version: version)
+                elements.append(element)
             }
             self.topics = elements
         }
@@ -105,6 +107,7 @@ extension TxnOffsetCommitResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(name: String = "", partitions: [TxnOffsetCommitResponsePartition] = []) {
             self.name = name
             self.partitions = partitions
@@ -122,7 +125,8 @@ extension TxnOffsetCommitResponse {
                 var elements: [TxnOffsetCommitResponsePartition] = []
                 elements.reserveCapacity(Swift.min(count, kafkaArrayReserveMax))
                 for _ in 0..<count {
-                    try elements.append(TxnOffsetCommitResponsePartition(from: &buffer, version: version))
+                    let element = try TxnOffsetCommitResponsePartition(from: &buffer, version: version)
+                    elements.append(element)
                 }
                 self.partitions = elements
             }
@@ -180,6 +184,7 @@ extension TxnOffsetCommitResponse {
         /// A value with every field at its default.
         public init() {}
 
+        /// A value with the fields given and the others at their defaults.
         public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
@@ -202,8 +207,10 @@ extension TxnOffsetCommitResponse {
 
         func write(into buffer: inout ByteBuffer, version: Int16) throws(KafkaProtocolError) {
             let flexible = version >= 3
-            buffer.writeInteger(self.partitionIndex)
-            buffer.writeInteger(self.errorCode)
+            buffer.writeKafkaFixedSize(byteCount: 6) { fields in
+                fields.storeKafka(self.partitionIndex, at: 0)
+                fields.storeKafka(self.errorCode, at: 4)
+            }
             if flexible {
                 buffer.writeInteger(UInt8(0))  // No tagged fields.
             }
