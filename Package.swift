@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
+        .library(name: "SluiceKafkaProtocol", targets: ["SluiceKafkaProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
