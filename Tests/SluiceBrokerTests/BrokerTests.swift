@@ -1,0 +1,106 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SluiceCore
+import SluiceKafkaClient
+import SluiceKafkaProtocol
+import SluiceLog
+import Testing
+import _SluiceTestSupport
+@testable import SluiceBroker
+
+/// A broker on an ephemeral port over a log in a temporary directory, for one test.
+func withBroker(_ body: (KafkaClient, Log, Int) async throws -> Void) async throws {
+    let directory = TemporaryDirectory(prefix: "sluice-broker")
+    defer { directory.remove() }
+    var options = LogOptions()
+    options.runsMaintenance = false
+    let log = try Log(directory: directory.path, options: options)
+    var config = BrokerConfig()
+    config.groupInitialRebalanceDelayMs = 0
+    let broker = try await Broker(log: log, config: config, clusterId: "test-cluster", logger: Logger(label: "test"))
+    let server = KafkaServer(host: "127.0.0.1", port: 0, processor: broker, frameBytesMax: 1 << 20, logger: Logger(label: "test"))
+    let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
+    let serving = Task { try await server.run { address in portContinuation.yield(address.port ?? 0) } }
+    var ports = portStream.makeAsyncIterator()
+    let port = try #require(await ports.next())
+    let client = try await KafkaClient(bootstrap: "127.0.0.1:\(port)")
+    do {
+        try await body(client, log, port)
+    } catch {
+        await client.close()
+        server.drain()
+        serving.cancel()
+        try? log.close()
+        throw error
+    }
+    await client.close()
+    server.drain()
+    _ = try? await serving.value
+    try log.close()
+}
+
+@Suite struct BrokerTests {
+    @Test func produceFetchAndListOffsetsThroughTheProtocol() async throws {
+        try await withBroker { client, log, _ in
+            try log.createTopic("events", config: TopicConfig(partitionCount: 2))
+            #expect(try await client.partitionCount(of: "events") == 2)
+            let batch = Batches.strings(["a", "b", "c"], keys: ["1", "2", "3"], timestamp: 5_000, compression: .lz4)
+            let offsets = try await client.produce(topic: "events", batches: [1: batch])
+            #expect(offsets[1] == 0)
+            let again = try await client.produce(topic: "events", batches: [1: Batches.strings(["d"], timestamp: 9_000)])
+            #expect(again[1] == 3)
+            let fetched = try await client.fetch(topic: "events", positions: [0: 0, 1: 1], readCommitted: false)
+            #expect(fetched[1]?.records.map(\.valueString) == ["b", "c", "d"])
+            #expect(fetched[1]?.nextOffset == 4)
+            #expect(fetched[0]?.records.isEmpty == true)
+            let latest = try await client.listOffsets(topic: "events", partitions: [0, 1], timestamp: KafkaClient.latest, readCommitted: false)
+            #expect(latest == [0: 0, 1: 4])
+            let byTime = try await client.listOffsets(topic: "events", partitions: [1], timestamp: 6_000, readCommitted: false)
+            #expect(byTime[1] == 3)
+            await #expect(throws: SluiceError.self) { try await client.partitionCount(of: "missing") }
+        }
+    }
+
+    @Test func aCorruptBatchGetsCorruptMessageAndOtherConnectionsCarryOn() async throws {
+        try await withBroker { client, log, port in
+            try log.createTopic("t", config: TopicConfig())
+            var bytes = Array(Batches.strings(["payload"]).buffer.readableBytesView)
+            bytes[bytes.count - 2] ^= 0xFF
+            await #expect(throws: SluiceError.self) {
+                _ = try await client.produce(topic: "t", batches: [0: RecordBatch(unchecked: ByteBuffer(bytes: bytes))])
+            }
+            do {
+                _ = try await client.produce(topic: "t", batches: [0: RecordBatch(unchecked: ByteBuffer(bytes: bytes))])
+            } catch let error as SluiceError {
+                #expect(error.message.contains("CORRUPT_MESSAGE"))
+            }
+            // A garbage frame closes only its own connection.
+            let rogue = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            var garbage = ByteBufferAllocator().buffer(capacity: 16)
+            garbage.writeInteger(Int32(6))
+            garbage.writeBytes([0x7F, 0x7F, 0, 1, 2, 3])
+            try await rogue.writeAndFlush(garbage)
+            try await rogue.closeFuture.get()
+            // An oversized frame length too.
+            let big = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            var huge = ByteBufferAllocator().buffer(capacity: 4)
+            huge.writeInteger(Int32.max)
+            try await big.writeAndFlush(huge)
+            try await big.closeFuture.get()
+            let fine = try await client.produce(topic: "t", batches: [0: Batches.strings(["ok"])])
+            #expect(fine[0] == 0)
+        }
+    }
+
+    @Test func apiVersionsAdvertisesKafkaRangesAndFallsBackForUnknownVersions() async throws {
+        try await withBroker { client, _, _ in
+            let response = try await client.connection.send(ApiVersionsRequest(), version: 3, as: ApiVersionsResponse.self)
+            let produce = try #require(response.apiKeys.first { $0.apiKey == ApiKey.produce.rawValue })
+            #expect(produce.minVersion == 0 && produce.maxVersion == 11)
+            let fetch = try #require(response.apiKeys.first { $0.apiKey == ApiKey.fetch.rawValue })
+            #expect(fetch.maxVersion == 17)
+            #expect(try client.connection.version(of: .metadata) == 12)
+        }
+    }
+}
