@@ -151,13 +151,19 @@ extension Broker {
                 result.configs = entries.filter { wanted?.contains($0.name) ?? true }.map { entry in
                     var config = DescribeConfigsResponse.DescribeConfigsResourceResult(name: entry.name, value: entry.value)
                     config.readOnly = entry.readOnly
-                    config.isDefault = entry.isDefault
                     // Kafka's ConfigSource: 1 dynamic topic config, 4 static broker config, 5 default.
-                    config.configSource = entry.isDefault ? 5 : (resource.resourceType == ResourceType.topic.rawValue ? 1 : 4)
-                    config.configType = Self.configType(entry.name)
-                    config.documentation = nil
-                    if request.includeSynonyms {
-                        config.synonyms = [.init(name: entry.name, value: entry.value, source: config.configSource)]
+                    let source: Int8 = entry.isDefault ? 5 : (resource.resourceType == ResourceType.topic.rawValue ? 1 : 4)
+                    if version == 0 {
+                        config.isDefault = entry.isDefault
+                    } else {
+                        config.configSource = source
+                        if request.includeSynonyms {
+                            config.synonyms = [.init(name: entry.name, value: entry.value, source: source)]
+                        }
+                    }
+                    if version >= 3 {
+                        config.configType = Self.configType(entry.name)
+                        config.documentation = nil
                     }
                     return config
                 }
