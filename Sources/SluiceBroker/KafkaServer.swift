@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -143,7 +146,11 @@ final class KafkaServer: Sendable {
                             await queue.push(pending)
                             if case .close = pending { break }
                         }
+                    } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+                        // The client went away: an ordinary end of a connection.
+                        self.logger.debug("connection from \(context.remoteAddress) reset by the client")
                     } catch {
+                        // Bad input (a malformed or oversize frame): logged once, this connection closes.
                         self.logger.warning("closing connection from \(context.remoteAddress): \(error)")
                     }
                     queue.finish()
