@@ -155,29 +155,30 @@ public final class Partition: @unchecked Sendable {
             case .append:
                 break
             }
+            // The base offset and leader epoch are rewritten as the batch is written, without copying it;
+            // log-append time changes the CRC and so does copy.
             let baseOffset = self.activeSegment.nextOffset
-            batch.setBaseOffset(baseOffset)
-            batch.setPartitionLeaderEpoch(0)
+            let lastOffset = baseOffset + Int64(batch.lastOffsetDelta)
             var logAppendTime: Int64 = -1
             if self.config.logAppendTime {
                 batch.setLogAppendTime(now)
                 logAppendTime = now
             }
-            try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, now: now)
-            try self.activeSegment.append(batch, indexIntervalBytes: self.config.indexIntervalBytes)
+            try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: lastOffset, maxTimestamp: batch.maxTimestamp, now: now)
+            try self.activeSegment.append(batch, baseOffset: baseOffset, leaderEpoch: 0, indexIntervalBytes: self.config.indexIntervalBytes)
             let firstUnstableBefore = self.producerState.firstUnstableOffset
-            if let completed = self.producerState.update(info, firstOffset: baseOffset, lastOffset: batch.lastOffset, control: control),
+            if let completed = self.producerState.update(info, firstOffset: baseOffset, lastOffset: lastOffset, control: control),
                completed.isAborted {
                 self.activeSegment.transactionIndex.append(AbortedTransaction(
                     producerId: completed.producerId, firstOffset: completed.firstOffset, lastOffset: completed.markerOffset,
-                    lastStableOffset: self.producerState.firstUnstableOffset ?? batch.nextOffset))
+                    lastStableOffset: self.producerState.firstUnstableOffset ?? lastOffset + 1))
             }
             if case .osManaged = self.durability {
                 wake = self.takeSatisfiedDataWaiters()
             } else if firstUnstableBefore != self.producerState.firstUnstableOffset {
                 wake = self.takeSatisfiedDataWaiters()
             }
-            return AppendResult(baseOffset: baseOffset, lastOffset: batch.lastOffset, logAppendTime: logAppendTime,
+            return AppendResult(baseOffset: baseOffset, lastOffset: lastOffset, logAppendTime: logAppendTime,
                                 logStartOffset: self.logStartOffset, isDuplicate: false)
         }
         for continuation in wake { continuation.resume() }

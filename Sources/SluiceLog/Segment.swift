@@ -73,33 +73,41 @@ final class Segment: @unchecked Sendable {
 
     // MARK: Appending
 
-    /// Writes a batch whose base offset is already assigned. On failure the file is cut back so the
-    /// segment stays as it was.
-    func append(_ batch: RecordBatch, indexIntervalBytes: Int32) throws(SluiceError) {
-        precondition(batch.baseOffset >= self.nextOffset, "offsets must increase: \(batch.baseOffset) after \(self.nextOffset)")
+    /// Writes a batch at `baseOffset` with partition leader epoch `leaderEpoch`: the two header
+    /// fields outside the CRC are rewritten on the way to the file, the batch itself is not copied.
+    /// On failure the file is cut back so the segment stays as it was.
+    func append(_ batch: RecordBatch, baseOffset: Int64, leaderEpoch: Int32, indexIntervalBytes: Int32) throws(SluiceError) {
+        precondition(baseOffset >= self.nextOffset, "offsets must increase: \(baseOffset) after \(self.nextOffset)")
         let position = self.byteCount
+        var header: [UInt8] = []
+        header.reserveCapacity(RecordBatch.Field.magic)
+        appendBigEndian(baseOffset, to: &header)
+        appendBigEndian(batch.batchLength, to: &header)
+        appendBigEndian(leaderEpoch, to: &header)
         do {
-            try self.file.write(batch.buffer, at: position)
+            try batch.buffer.withUnsafeReadableBytes { raw in Result { () throws(SluiceError) in
+                try self.file.write(prefix: header, rest: UnsafeRawBufferPointer(rebasing: raw[RecordBatch.Field.magic...]), at: position)
+            } }.get()
         } catch {
             try? self.file.truncate(to: position)
             throw error
         }
-        self.recordAppended(batch, at: position, indexIntervalBytes: indexIntervalBytes)
+        self.recordAppended(baseOffset: baseOffset, nextOffset: baseOffset + Int64(batch.lastOffsetDelta) + 1,
+                            maxTimestamp: batch.maxTimestamp, byteCount: Int64(batch.byteCount), at: position, indexIntervalBytes: indexIntervalBytes)
     }
 
     /// Updates sizes and indexes for a batch now stored at `position`.
-    func recordAppended(_ batch: RecordBatch, at position: Int64, indexIntervalBytes: Int32) {
-        let size = Int64(batch.byteCount)
+    func recordAppended(baseOffset: Int64, nextOffset: Int64, maxTimestamp: Int64, byteCount size: Int64, at position: Int64, indexIntervalBytes: Int32) {
         if self.bytesSinceIndexEntry >= Int64(indexIntervalBytes) {
-            self.offsetIndex.append(offset: batch.baseOffset, position: position)
-            self.timeIndex.append(timestamp: max(self.maxTimestamp, batch.maxTimestamp), offset: batch.baseOffset)
+            self.offsetIndex.append(offset: baseOffset, position: position)
+            self.timeIndex.append(timestamp: max(self.maxTimestamp, maxTimestamp), offset: baseOffset)
             self.bytesSinceIndexEntry = 0
         }
         self.bytesSinceIndexEntry += size
         self.byteCount = position + size
-        self.nextOffset = batch.nextOffset
-        if self.firstBatchTimestamp == nil { self.firstBatchTimestamp = batch.maxTimestamp }
-        self.maxTimestamp = max(self.maxTimestamp, batch.maxTimestamp)
+        self.nextOffset = nextOffset
+        if self.firstBatchTimestamp == nil { self.firstBatchTimestamp = maxTimestamp }
+        self.maxTimestamp = max(self.maxTimestamp, maxTimestamp)
         self.isDirty = true
     }
 
