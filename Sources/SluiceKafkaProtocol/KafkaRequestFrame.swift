@@ -75,6 +75,21 @@ public struct KafkaRequestFrame: Sendable, Equatable {
         return try Message(decoding: self.body, version: self.apiVersion)
     }
 
+    /// Decodes the body as `Message`, ignoring bytes after the fields the version defines, as Kafka's
+    /// broker does (librdkafka's all-topics Metadata v12 request carries three such bytes).
+    public func decodeBodyLeniently<Message: KafkaMessage>(as type: Message.Type = Message.self) throws(KafkaProtocolError)
+        -> Message
+    {
+        guard Message.apiKey == self.apiKey else {
+            throw KafkaProtocolError(
+                .unknownApiKey,
+                "API key \(self.apiKey) does not match \(Message.kafkaSchema.name) (\(Message.apiKey))"
+            )
+        }
+        var body = self.body
+        return try Message(from: &body, version: self.apiVersion)
+    }
+
     /// Appends a whole request frame: the size prefix, the header for `version`, and `request`.
     ///
     /// Brokers do not send requests; this is for clients and tests.
