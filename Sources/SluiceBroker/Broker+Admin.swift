@@ -17,6 +17,11 @@ extension Broker {
             var result = CreateTopicsResponse.CreatableTopicResult(name: topic.name)
             result.errorMessage = nil
             do {
+                do {
+                    try Log.validateTopicName(topic.name)
+                } catch {
+                    throw BrokerError(.invalidTopicException, error.message)
+                }
                 guard topic.replicationFactor == -1 || topic.replicationFactor == 1 else {
                     throw BrokerError(.invalidReplicationFactor, "replication factor \(topic.replicationFactor) is larger than the 1 node of this cluster")
                 }
