@@ -55,7 +55,9 @@ def test_second_broker_on_the_same_data_dir_is_refused(own_broker: Any) -> None:
 def test_sigkill_during_acks_all_stream(own_broker: Any, topic_name: Any, idempotence: bool) -> None:
     topic = topic_name()
     create_topic(own_broker.bootstrap, topic, PARTITIONS)
-    total = 30_000
+    # Far more records than are acknowledged when the kill comes, so that some are always in flight
+    # (a fast broker acknowledged all of a 30 000-record stream before the kill once).
+    total = 200_000
     kill_after_acks = 5_000
     acknowledged: list[Delivery] = []
     failed: list[tuple[bytes, str]] = []
