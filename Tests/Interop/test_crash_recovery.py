@@ -8,6 +8,8 @@ import subprocess
 from collections import Counter
 from typing import Any
 
+import time
+
 import pytest
 
 from interop_broker import BrokerError, SluiceBroker
@@ -55,10 +57,9 @@ def test_second_broker_on_the_same_data_dir_is_refused(own_broker: Any) -> None:
 def test_sigkill_during_acks_all_stream(own_broker: Any, topic_name: Any, idempotence: bool) -> None:
     topic = topic_name()
     create_topic(own_broker.bootstrap, topic, PARTITIONS)
-    # Far more records than are acknowledged when the kill comes, so that some are always in flight
-    # (a fast broker acknowledged all of a 30 000-record stream before the kill once).
-    total = 200_000
     kill_after_acks = 5_000
+    in_flight_after_kill = 20_000
+    produced_max = 200_000
     acknowledged: list[Delivery] = []
     failed: list[tuple[bytes, str]] = []
 
@@ -70,31 +71,35 @@ def test_sigkill_during_acks_all_stream(own_broker: Any, topic_name: Any, idempo
 
     producer = confluent_producer(own_broker.bootstrap, **{
         "enable.idempotence": idempotence, "acks": "all", "linger.ms": 2, "batch.num.messages": 200,
+        "queue.buffering.max.messages": 1_000_000,
         "message.timeout.ms": 120_000, "retry.backoff.ms": 100, "retry.backoff.max.ms": 500})
-    for i in range(total):
-        value = f"{i % PARTITIONS}:{i // PARTITIONS:07d}".encode()
+
+    def produce(index: int) -> None:
+        value = f"{index % PARTITIONS}:{index // PARTITIONS:07d}".encode()
         while True:
             try:
-                producer.produce(topic, value=value, partition=i % PARTITIONS, on_delivery=on_delivery)
-                break
+                producer.produce(topic, value=value, partition=index % PARTITIONS, on_delivery=on_delivery)
+                return
             except BufferError:
                 producer.poll(0.05)
-        producer.poll(0)
-        if len(acknowledged) >= kill_after_acks:
-            break
-    # Kill as soon as enough records are acknowledged, with the rest queued or in flight.
-    wait_until(lambda: producer.poll(0.01) >= 0 and len(acknowledged) >= kill_after_acks, 60,
-               f"{kill_after_acks} acknowledgements")
+
+    # Produce until enough records are acknowledged, then kill at once: whatever was produced after
+    # them is queued or in flight, however fast the broker is.
+    produced = 0
+    deadline = time.monotonic() + 60
+    while len(acknowledged) < kill_after_acks:
+        assert time.monotonic() < deadline, f"only {len(acknowledged)} acknowledgements in 60 s"
+        if produced < produced_max:
+            produce(produced)
+            produced += 1
+            producer.poll(0)
+        else:
+            producer.poll(0.01)
     own_broker.kill()
     acknowledged_before_kill = len(acknowledged)
-    for j in range(i + 1, total):
-        value = f"{j % PARTITIONS}:{j // PARTITIONS:07d}".encode()
-        while True:
-            try:
-                producer.produce(topic, value=value, partition=j % PARTITIONS, on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.05)
+    for index in range(produced, produced + in_flight_after_kill):
+        produce(index)
+    total = produced + in_flight_after_kill
     assert acknowledged_before_kill < total, "everything was acknowledged before the kill: nothing was in flight"
     own_broker.start()
     remaining = producer.flush(120)
