@@ -140,7 +140,7 @@ func ioError(_ message: String) -> SluiceError {
 }
 
 /// Small file-system operations of the log, all throwing SluiceError.
-enum FileSystem {
+public enum FileSystem {
     static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
@@ -158,17 +158,23 @@ enum FileSystem {
         }
     }
 
-    static func list(_ path: String) throws(SluiceError) -> [String] {
+    /// The names in a directory, sorted, without `.` and `..`.
+    public static func list(_ path: String) throws(SluiceError) -> [String] {
         guard let directory = opendir(path) else { throw ioError("cannot list \(path)") }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = entryName(entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names.sorted()
+    }
+
+    /// The name of a directory entry, read in place: `readdir` returns a record only as long as the
+    /// name, so copying the whole `d_name` array could read past the end of its buffer.
+    private static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
 
     static func remove(_ path: String) throws(SluiceError) {

@@ -256,11 +256,9 @@ func jsonNumber(_ value: Double) -> String {
 
 /// Bytes of the regular files in a directory (not recursive).
 func directorySize(_ path: String) -> Int64 {
-    guard let directory = opendir(path) else { return 0 }
-    defer { closedir(directory) }
+    guard let names = try? FileSystem.list(path) else { return 0 }
     var total: Int64 = 0
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+    for name in names {
         var info = stat()
         if stat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG { total += Int64(info.st_size) }
     }

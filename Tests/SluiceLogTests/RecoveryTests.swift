@@ -11,14 +11,8 @@ import Glibc
 /// The segment files of partition 0 of topic `t`, oldest first.
 func segmentFiles(_ path: String, topic: String = "t", partition: Int = 0) throws -> [String] {
     let directory = "\(path)/topics/\(topic)/\(partition)"
-    guard let handle = opendir(directory) else { return [] }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        if name.hasSuffix(".log") { names.append(directory + "/" + name) }
-    }
-    return names.sorted()
+    guard let names = try? FileSystem.list(directory) else { return [] }
+    return names.filter { $0.hasSuffix(".log") }.map { directory + "/" + $0 }
 }
 
 func fileSize(_ path: String) -> Int64 {
