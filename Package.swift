@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceLog", targets: ["SluiceLog"]),
         .library(name: "SluiceKafkaProtocol", targets: ["SluiceKafkaProtocol"]),
+        .library(name: "SluiceJSON", targets: ["SluiceJSON"]),
+        .library(name: "SluiceStreams", targets: ["SluiceStreams"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -84,9 +86,32 @@ let package = Package(
             ],
             swiftSettings: sharedSwiftSettings
         ),
+        .target(
+            name: "SluiceJSON",
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "SluiceStreams",
+            dependencies: [
+                "SluiceCore",
+                "SluiceLog",
+                "SluiceJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
+            name: "SluiceNexmark",
+            dependencies: ["SluiceCore", "SluiceJSON", "SluiceStreams"],
+            swiftSettings: sharedSwiftSettings
+        ),
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "SluiceJSON",
+                "SluiceStreams",
+                "SluiceNexmark",
                 "SluiceCore",
                 "SluiceLog",
                 "SluiceBroker",
@@ -133,6 +158,24 @@ let package = Package(
                 "SluiceBroker", "SluiceKafkaProtocol", "SluiceCore", "SluiceLog", "_SluiceTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceJSONTests",
+            dependencies: ["SluiceJSON"],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceStreamsTests",
+            dependencies: [
+                "SluiceStreams", "SluiceJSON", "SluiceCore", "SluiceLog", "_SluiceTestSupport", "sluice",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceNexmarkTests",
+            dependencies: ["SluiceNexmark", "SluiceStreams", "SluiceJSON", "SluiceCore"],
             swiftSettings: sharedSwiftSettings
         ),
     ]

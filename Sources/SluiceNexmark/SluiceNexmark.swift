@@ -1,0 +1,1 @@
+/// SluiceNexmark: the Nexmark benchmark generator and its reference queries.

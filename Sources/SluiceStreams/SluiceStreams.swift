@@ -1,0 +1,1 @@
+/// SluiceStreams: the processing engine (DESIGN.md, section SluiceStreams).
