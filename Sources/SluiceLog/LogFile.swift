@@ -141,16 +141,16 @@ func ioError(_ message: String) -> SluiceError {
 
 /// Small file-system operations of the log, all throwing SluiceError.
 public enum FileSystem {
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func makeDirectory(_ path: String) throws(SluiceError) {
+    public static func makeDirectory(_ path: String) throws(SluiceError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -177,11 +177,11 @@ public enum FileSystem {
         return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
 
-    static func remove(_ path: String) throws(SluiceError) {
+    public static func remove(_ path: String) throws(SluiceError) {
         if unlink(path) != 0 && errno != ENOENT { throw ioError("cannot remove \(path)") }
     }
 
-    static func removeTree(_ path: String) throws(SluiceError) {
+    public static func removeTree(_ path: String) throws(SluiceError) {
         if isDirectory(path) {
             for name in try list(path) { try removeTree(path + "/" + name) }
             if rmdir(path) != 0 && errno != ENOENT { throw ioError("cannot remove directory \(path)") }
@@ -190,7 +190,7 @@ public enum FileSystem {
         }
     }
 
-    static func rename(_ from: String, _ to: String) throws(SluiceError) {
+    public static func rename(_ from: String, _ to: String) throws(SluiceError) {
         guard Glibc.rename(from, to) == 0 else { throw ioError("cannot rename \(from) to \(to)") }
     }
 
@@ -202,7 +202,7 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw ioError("cannot sync directory \(path)") }
     }
 
-    static func readAll(_ path: String) throws(SluiceError) -> [UInt8] {
+    public static func readAll(_ path: String) throws(SluiceError) -> [UInt8] {
         let file = try LogFile(path: path, create: false)
         let size = try file.size()
         let buffer = try file.read(at: 0, byteCount: Int(size))
@@ -210,7 +210,7 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file, fsync, rename, directory fsync.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SluiceError) {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SluiceError) {
         let temporary = path + ".tmp"
         do {
             let file = try LogFile(path: temporary, create: true)
@@ -227,7 +227,7 @@ public enum FileSystem {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    static func fileSize(_ path: String) -> Int64? {
+    public static func fileSize(_ path: String) -> Int64? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Int64(info.st_size)

@@ -1,0 +1,83 @@
+import NIOCore
+import SluiceCore
+import SluiceLog
+
+/// Writes records to a topic: an output topic, or a repartition topic that another sub-topology reads.
+///
+/// A repartition sink also carries event time across: when the task's watermark moves it writes a
+/// watermark record (header `sluice.watermark`, the upstream task in the key) to every partition,
+/// and the reading task takes the minimum over its upstream tasks (DESIGN.md).
+final class SinkOperator<Key, Value>: Operator<Key, Value> {
+    let topic: String
+    let keySerde: Serde<Key>
+    let valueSerde: Serde<Value>
+    let partitioner: ((Key, Value, Int32) -> Int32)?
+    let carriesWatermarks: Bool
+    private var context: TaskContext!
+    private var watermarkSent = Watermark.unknown
+    private var watermarkSentAtMs: Int64 = 0
+
+    init(topic: String, keySerde: Serde<Key>, valueSerde: Serde<Value>, partitioner: ((Key, Value, Int32) -> Int32)?, carriesWatermarks: Bool) {
+        self.topic = topic
+        self.keySerde = keySerde
+        self.valueSerde = valueSerde
+        self.partitioner = partitioner
+        self.carriesWatermarks = carriesWatermarks
+    }
+
+    override func open(_ context: TaskContext) throws {
+        self.context = context
+        _ = try context.partitionCount(of: self.topic)
+    }
+
+    override func process(_ records: [StreamRecord<Key, Value>]) {
+        let partitionCount = (try? self.context.partitionCount(of: self.topic)) ?? 1
+        for record in records {
+            let partition = self.partitioner.map { $0(record.key, record.value, partitionCount) }
+            self.context.send(topic: self.topic, partition: partition, key: self.keySerde.serialize(record.key),
+                              value: self.valueSerde.serialize(record.value), timestamp: record.timestamp)
+        }
+        self.context.metrics.recordsOut.increment(by: records.count)
+    }
+
+    override func advanceWatermark(to watermark: Int64) {
+        guard self.carriesWatermarks, watermark > self.watermarkSent else { return }
+        let now = self.context.processingTimeMs
+        guard watermark == Watermark.end || now - self.watermarkSentAtMs >= WatermarkRecord.intervalMs else { return }
+        self.watermarkSent = watermark
+        self.watermarkSentAtMs = now
+        let partitionCount = (try? self.context.partitionCount(of: self.topic)) ?? 1
+        let header = WatermarkRecord.header(watermark)
+        let key = WatermarkRecord.key(upstreamTask: self.context.taskId.partition)
+        for partition in 0..<partitionCount {
+            self.context.send(topic: self.topic, partition: partition, key: key, value: nil, timestamp: max(0, min(watermark, currentTimeMillis())),
+                              headers: [header])
+        }
+    }
+}
+
+/// The records that carry watermarks through repartition topics.
+enum WatermarkRecord {
+    static let headerKey = "sluice.watermark"
+    /// Least milliseconds of processing time between two watermark records of one writer (the end
+    /// of input is sent at once).
+    static let intervalMs: Int64 = 20
+
+    static func header(_ watermark: Int64) -> (key: String, value: [UInt8]?) {
+        (Self.headerKey, withUnsafeBytes(of: watermark.bigEndian) { Array($0) })
+    }
+
+    static func key(upstreamTask: Int32) -> [UInt8] {
+        withUnsafeBytes(of: upstreamTask.bigEndian) { Array($0) }
+    }
+
+    /// The upstream task and watermark of a watermark record, or nil for a data record.
+    static func decode(_ record: Record) -> (upstreamTask: Int32, watermark: Int64)? {
+        guard let header = record.headers.first(where: { $0.key == Self.headerKey }), let value = header.value,
+              let watermark = value.getInteger(at: value.readerIndex, as: Int64.self),
+              let key = record.key, let task = key.getInteger(at: key.readerIndex, as: Int32.self) else {
+            return nil
+        }
+        return (task, watermark)
+    }
+}

@@ -1,0 +1,52 @@
+import Metrics
+import Synchronization
+
+/// A pipeline's figures, reported through swift-metrics (whatever backend the process bootstraps)
+/// and kept as plain totals that tests and the CLI read.
+public final class StreamsMetrics: Sendable {
+    public let recordsIn: MetricCounter
+    public let recordsOut: MetricCounter
+    public let lateRecords: MetricCounter
+    public let deadLetterRecords: MetricCounter
+    public let changelogRecords: MetricCounter
+    public let restoredRecords: MetricCounter
+    public let commits: MetricCounter
+    /// Nanoseconds of the last commit.
+    public let commitLatency: Metrics.Timer
+    /// Records behind the end of the inputs, summed over tasks, as of the last poll.
+    public let lag: Gauge
+    /// Milliseconds between wall-clock time and the slowest task's watermark.
+    public let watermarkDelay: Gauge
+
+    init(applicationId: String) {
+        let dimensions = [("application", applicationId)]
+        self.recordsIn = MetricCounter("sluice_streams_records_in", dimensions)
+        self.recordsOut = MetricCounter("sluice_streams_records_out", dimensions)
+        self.lateRecords = MetricCounter("sluice_streams_late_records", dimensions)
+        self.deadLetterRecords = MetricCounter("sluice_streams_dead_letter_records", dimensions)
+        self.changelogRecords = MetricCounter("sluice_streams_changelog_records", dimensions)
+        self.restoredRecords = MetricCounter("sluice_streams_restored_records", dimensions)
+        self.commits = MetricCounter("sluice_streams_commits", dimensions)
+        self.commitLatency = Metrics.Timer(label: "sluice_streams_commit_latency", dimensions: dimensions)
+        self.lag = Gauge(label: "sluice_streams_lag_records", dimensions: dimensions)
+        self.watermarkDelay = Gauge(label: "sluice_streams_watermark_delay_ms", dimensions: dimensions)
+    }
+}
+
+/// A counter reported to swift-metrics that also keeps its total for the process to read.
+public final class MetricCounter: Sendable {
+    private let counter: Counter
+    private let total = Atomic<Int>(0)
+
+    init(_ label: String, _ dimensions: [(String, String)]) {
+        self.counter = Counter(label: label, dimensions: dimensions)
+    }
+
+    public func increment(by amount: Int = 1) {
+        guard amount > 0 else { return }
+        self.total.add(amount, ordering: .relaxed)
+        self.counter.increment(by: amount)
+    }
+
+    public var value: Int { self.total.load(ordering: .relaxed) }
+}

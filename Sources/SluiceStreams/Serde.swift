@@ -1,0 +1,135 @@
+import Foundation
+import NIOCore
+import SluiceCore
+
+/// How a pipeline turns a key or value into bytes and back. A `nil` byte array is Kafka's null (a
+/// record without key, or a tombstone).
+///
+/// A struct of functions rather than a protocol so that pipelines pass serdes as values
+/// (`.string`, `.json(Bid.self)`, `Serde(serialize:deserialize:)`) and the engine stores them
+/// without generic explosion.
+public struct Serde<Value>: Sendable {
+    public let serialize: @Sendable (Value) -> [UInt8]?
+    public let deserialize: @Sendable (ByteBuffer?) throws -> Value
+
+    public init(serialize: @escaping @Sendable (Value) -> [UInt8]?, deserialize: @escaping @Sendable (ByteBuffer?) throws -> Value) {
+        self.serialize = serialize
+        self.deserialize = deserialize
+    }
+}
+
+/// A record whose bytes a serde could not read: the pipeline sends it to its dead-letter handling
+/// with this reason instead of stopping.
+public struct DeserializationError: Error, CustomStringConvertible, Sendable {
+    public var reason: String
+
+    public init(_ reason: String) {
+        self.reason = reason
+    }
+
+    public var description: String { self.reason }
+}
+
+extension Serde where Value == [UInt8]? {
+    /// The bytes as they are, null kept.
+    public static var bytes: Serde<[UInt8]?> {
+        Serde(serialize: { $0 }, deserialize: { buffer in buffer.map { Array($0.readableBytesView) } })
+    }
+}
+
+extension Serde where Value == String {
+    /// UTF-8 text; a null reads as the empty string.
+    public static var string: Serde<String> {
+        Serde(
+            serialize: { Array($0.utf8) },
+            deserialize: { buffer in
+                guard let buffer else { return "" }
+                return buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) ?? ""
+            }
+        )
+    }
+}
+
+extension Serde where Value == String? {
+    /// UTF-8 text with null kept.
+    public static var optionalString: Serde<String?> {
+        Serde(
+            serialize: { $0.map { Array($0.utf8) } },
+            deserialize: { buffer in buffer.flatMap { $0.getString(at: $0.readerIndex, length: $0.readableBytes) } }
+        )
+    }
+}
+
+extension Serde where Value == Int64 {
+    /// 8 bytes big-endian, as Kafka's LongSerializer writes them.
+    public static var int64: Serde<Int64> {
+        Serde(
+            serialize: { value in withUnsafeBytes(of: value.bigEndian) { Array($0) } },
+            deserialize: { buffer in
+                guard let buffer, buffer.readableBytes == 8, let value = buffer.getInteger(at: buffer.readerIndex, as: Int64.self) else {
+                    throw DeserializationError("an int64 needs 8 bytes, found \(buffer?.readableBytes ?? 0)")
+                }
+                return value
+            }
+        )
+    }
+
+    /// Decimal text ("42"), readable by any tool.
+    public static var int64Text: Serde<Int64> {
+        Serde(
+            serialize: { Array(String($0).utf8) },
+            deserialize: { buffer in
+                guard let buffer, let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes),
+                      let value = Int64(text) else {
+                    throw DeserializationError("not a decimal integer")
+                }
+                return value
+            }
+        )
+    }
+}
+
+extension Serde where Value == Double {
+    /// 8 bytes big-endian IEEE 754, as Kafka's DoubleSerializer writes them.
+    public static var double: Serde<Double> {
+        Serde(
+            serialize: { value in withUnsafeBytes(of: value.bitPattern.bigEndian) { Array($0) } },
+            deserialize: { buffer in
+                guard let buffer, buffer.readableBytes == 8, let bits = buffer.getInteger(at: buffer.readerIndex, as: UInt64.self) else {
+                    throw DeserializationError("a double needs 8 bytes, found \(buffer?.readableBytes ?? 0)")
+                }
+                return Double(bitPattern: bits)
+            }
+        )
+    }
+}
+
+/// The key of records that have none.
+public struct NoKey: Hashable, Sendable {
+    public init() {}
+}
+
+extension Serde where Value == NoKey {
+    /// Null bytes, for keyless streams.
+    public static var none: Serde<NoKey> {
+        Serde(serialize: { _ in nil }, deserialize: { _ in NoKey() })
+    }
+}
+
+extension Serde where Value: Codable {
+    /// JSON through Foundation's coders: convenient, not fast; hot paths read fields with
+    /// SluiceJSON's scanner in a serde of their own.
+    public static func json(_ type: Value.Type = Value.self) -> Serde<Value> {
+        Serde(
+            serialize: { value in (try? JSONEncoder().encode(value)).map { Array($0) } },
+            deserialize: { buffer in
+                guard let buffer else { throw DeserializationError("null where JSON was expected") }
+                do {
+                    return try JSONDecoder().decode(Value.self, from: Data(buffer.readableBytesView))
+                } catch {
+                    throw DeserializationError("invalid JSON: \(error)")
+                }
+            }
+        )
+    }
+}

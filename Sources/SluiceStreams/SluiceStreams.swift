@@ -1,1 +1,0 @@
-/// SluiceStreams: the processing engine (DESIGN.md, section SluiceStreams).

@@ -1,0 +1,56 @@
+/// One record on its way through a task's operators: a typed key and value, the record's event
+/// time, and the task's watermark as it stood when the record entered the task.
+///
+/// Carrying the watermark with each record (rather than as a separate call between batches) is what
+/// makes results independent of batch sizes: a window operator advances its event-time clock to
+/// exactly the point the source had reached, record by record.
+public struct StreamRecord<Key, Value> {
+    public var key: Key
+    public var value: Value
+    /// Event time, epoch milliseconds.
+    public var timestamp: Int64
+    /// The task's watermark (epoch milliseconds) before this record; internal bookkeeping.
+    var watermark: Int64
+
+    public init(key: Key, value: Value, timestamp: Int64) {
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.watermark = Watermark.unknown
+    }
+
+    init(key: Key, value: Value, timestamp: Int64, watermark: Int64) {
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+        self.watermark = watermark
+    }
+
+    /// The same time and watermark with another key and value.
+    func with<K2, V2>(key: K2, value: V2) -> StreamRecord<K2, V2> {
+        StreamRecord<K2, V2>(key: key, value: value, timestamp: self.timestamp, watermark: self.watermark)
+    }
+}
+
+/// Event-time vocabulary.
+public enum Watermark {
+    /// No watermark yet: nothing is late and no window has fired.
+    public static let unknown = Int64.min
+    /// The end of time: every window fires (end of a bounded input, shutdown of a drained task).
+    public static let end = Int64.max
+}
+
+/// A key-value pair, as user functions return them (`map`, `flatMap`).
+public struct KeyValue<Key, Value> {
+    public var key: Key
+    public var value: Value
+
+    public init(_ key: Key, _ value: Value) {
+        self.key = key
+        self.value = value
+    }
+}
+
+extension KeyValue: Equatable where Key: Equatable, Value: Equatable {}
+extension KeyValue: Hashable where Key: Hashable, Value: Hashable {}
+extension KeyValue: Sendable where Key: Sendable, Value: Sendable {}

@@ -1,0 +1,44 @@
+import NIOCore
+
+/// A window's stored state: the accumulator and how many records it took since its last emission
+/// (what count and early triggers look at).
+struct WindowState<Accumulator> {
+    var accumulator: Accumulator
+    var pendingCount: Int64
+}
+
+/// Changelog encodings of the window stores: the key's bytes followed by the window's start and
+/// end (8 bytes each, big-endian); the value's pending count (8 bytes) followed by the accumulator.
+enum WindowCodec {
+    static func encodeKey<Key>(_ windowed: Windowed<Key>, _ serde: Serde<Key>) -> [UInt8] {
+        var bytes = serde.serialize(windowed.key) ?? []
+        withUnsafeBytes(of: windowed.window.start.bigEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: windowed.window.end.bigEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    static func decodeKey<Key>(_ buffer: ByteBuffer, _ serde: Serde<Key>) throws -> Windowed<Key> {
+        let keyLength = buffer.readableBytes - 16
+        guard keyLength >= 0, let start = buffer.getInteger(at: buffer.readerIndex + keyLength, as: Int64.self),
+              let end = buffer.getInteger(at: buffer.readerIndex + keyLength + 8, as: Int64.self) else {
+            throw DeserializationError("a windowed key needs at least 16 bytes")
+        }
+        let key = try serde.deserialize(buffer.getSlice(at: buffer.readerIndex, length: keyLength))
+        return Windowed(key: key, window: Window(start: start, end: end))
+    }
+
+    static func encodeValue<Accumulator>(_ state: WindowState<Accumulator>, _ serde: Serde<Accumulator>) -> [UInt8] {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: state.pendingCount.bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: serde.serialize(state.accumulator) ?? [])
+        return bytes
+    }
+
+    static func decodeValue<Accumulator>(_ buffer: ByteBuffer, _ serde: Serde<Accumulator>) throws -> WindowState<Accumulator> {
+        guard let pending = buffer.getInteger(at: buffer.readerIndex, as: Int64.self) else {
+            throw DeserializationError("a window state needs at least 8 bytes")
+        }
+        let accumulator = try serde.deserialize(buffer.getSlice(at: buffer.readerIndex + 8, length: buffer.readableBytes - 8))
+        return WindowState(accumulator: accumulator, pendingCount: pending)
+    }
+}
