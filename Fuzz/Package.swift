@@ -5,15 +5,16 @@ import PackageDescription
 let package = Package(
     name: "SluiceFuzz",
     dependencies: [
-        .package(path: ".."),
+        // Through a link with a fixed name: a path dependency is known by its folder name, which a clone may change.
+        .package(path: "sluice"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         .executableTarget(
             name: "FuzzKafkaRequest",
             dependencies: [
-                .product(name: "SluiceKafkaProtocol", package: "main"),
-                .product(name: "SluiceCore", package: "main"),
+                .product(name: "SluiceKafkaProtocol", package: "sluice"),
+                .product(name: "SluiceCore", package: "sluice"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         )
