@@ -181,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceNexmarkTests",
-            dependencies: ["SluiceNexmark", "SluiceStreams", "SluiceJSON", "SluiceCore"],
+            dependencies: ["SluiceNexmark", "SluiceStreams", "SluiceJSON", "SluiceCore", "_SluiceTestSupport", "sluice"],
             swiftSettings: sharedSwiftSettings
         ),
     ]

@@ -13,7 +13,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
         subcommands: [
             TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
-            BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
+            DatagenCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
         ]
     )
 }

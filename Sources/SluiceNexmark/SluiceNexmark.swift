@@ -1,1 +1,0 @@
-/// SluiceNexmark: the Nexmark benchmark generator and its reference queries.
