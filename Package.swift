@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceJSONTests",
-            dependencies: ["SluiceJSON"],
+            dependencies: ["SluiceJSON", "_SluiceTestSupport"],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

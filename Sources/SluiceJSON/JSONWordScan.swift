@@ -1,0 +1,68 @@
+/// Eight bytes at a time: the bit tricks (SWAR, "SIMD within a register") that let the scanner and the writer
+/// pass over ordinary string bytes without a branch per byte.
+///
+/// Each `...Mask` function returns a word whose byte i has its high bit set when byte i of the input (in memory
+/// order) is of the class asked for. The subtractions can also set bits *above* the first true match, never below
+/// it, so only the lowest set bit is meaningful: `firstByteIndex(of:)` is the one way to use a mask.
+@usableFromInline
+enum JSONWordScan {
+    @usableFromInline static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    @usableFromInline static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// Eight bytes at `pointer`, first byte lowest, whatever the machine's byte order.
+    @inlinable @inline(__always)
+    static func load(_ pointer: UnsafeRawPointer) -> UInt64 {
+        UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
+    }
+
+    @inlinable @inline(__always)
+    static func zeroMask(_ word: UInt64) -> UInt64 {
+        (word &- lowBits) & ~word & highBits
+    }
+
+    @inlinable @inline(__always)
+    static func equalMask(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        zeroMask(word ^ (lowBits &* UInt64(byte)))
+    }
+
+    /// Bytes below `limit`, which must be at most 0x80.
+    @inlinable @inline(__always)
+    static func lessMask(_ word: UInt64, _ limit: UInt8) -> UInt64 {
+        (word &- lowBits &* UInt64(limit)) & ~word & highBits
+    }
+
+    /// The bytes a JSON string cannot hold as they are: `"`, `\` and control characters.
+    @inlinable @inline(__always)
+    static func escapeMask(_ word: UInt64) -> UInt64 {
+        equalMask(word, UInt8(ascii: "\"")) | equalMask(word, UInt8(ascii: "\\")) | lessMask(word, 0x20)
+    }
+
+    /// The bytes the scanner must look at inside a string: those of `escapeMask` and non-ASCII bytes, whose
+    /// UTF-8 it validates.
+    @inlinable @inline(__always)
+    static func stringStopMask(_ word: UInt64) -> UInt64 {
+        escapeMask(word) | (word & highBits)
+    }
+
+    @inlinable @inline(__always)
+    static func firstByteIndex(of mask: UInt64) -> Int {
+        mask.trailingZeroBitCount >> 3
+    }
+
+    /// Whether `byteCount` bytes at `left` and `right` are equal.
+    @inlinable
+    static func bytesEqual(_ left: UnsafeRawPointer, _ right: UnsafeRawPointer, byteCount: Int) -> Bool {
+        var offset = 0
+        while byteCount - offset >= 8 {
+            if load(left + offset) != load(right + offset) { return false }
+            offset += 8
+        }
+        while offset < byteCount {
+            if left.load(fromByteOffset: offset, as: UInt8.self) != right.load(fromByteOffset: offset, as: UInt8.self) {
+                return false
+            }
+            offset += 1
+        }
+        return true
+    }
+}

@@ -1,1 +1,0 @@
-/// SluiceJSON: a JSON scanner that reads the fields a pipeline needs without building a tree, and a writer.
