@@ -29,6 +29,14 @@ public struct FetchResult: Sendable {
     public var logStartOffset: Int64
     /// For read_committed: aborted transactions that overlap the returned range.
     public var abortedTransactions: [AbortedTransaction]
+
+    public init(records: ByteBuffer, highWatermark: Int64, lastStableOffset: Int64, logStartOffset: Int64, abortedTransactions: [AbortedTransaction]) {
+        self.records = records
+        self.highWatermark = highWatermark
+        self.lastStableOffset = lastStableOffset
+        self.logStartOffset = logStartOffset
+        self.abortedTransactions = abortedTransactions
+    }
 }
 
 /// What a partition knows of one producer.

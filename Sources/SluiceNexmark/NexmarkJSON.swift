@@ -95,13 +95,13 @@ public enum NexmarkJSON {
     @inline(__always)
     private static func write(
         to output: inout [UInt8], stringByteCount: Int, stringCount: Int, integerCount: Int,
-        _ body: (inout JSONWriter) -> Void
+        _ body: (inout EventJSONWriter) -> Void
     ) {
-        let byteCountMax = JSONWriter.byteCountMax(
+        let byteCountMax = EventJSONWriter.byteCountMax(
             literalByteCount: Self.literalByteCountMax, stringByteCount: stringByteCount, stringCount: stringCount,
             integerCount: integerCount)
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: byteCountMax) { scratch in
-            var writer = JSONWriter(scratch.baseAddress!)
+            var writer = EventJSONWriter(scratch.baseAddress!)
             body(&writer)
             precondition(writer.byteCount <= byteCountMax, "the JSON bound of an event was too small")
             output.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<writer.byteCount]))

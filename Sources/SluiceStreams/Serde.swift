@@ -11,10 +11,22 @@ import SluiceCore
 public struct Serde<Value>: Sendable {
     public let serialize: @Sendable (Value) -> [UInt8]?
     public let deserialize: @Sendable (ByteBuffer?) throws -> Value
+    /// Makes a deserializer for one task's thread. A serde that keeps scratch state between records
+    /// (a JSON scanner's field slots) makes it here, so that the record path allocates nothing and
+    /// no two threads share it.
+    public let makeDeserializer: @Sendable () -> (ByteBuffer?) throws -> Value
 
     public init(serialize: @escaping @Sendable (Value) -> [UInt8]?, deserialize: @escaping @Sendable (ByteBuffer?) throws -> Value) {
         self.serialize = serialize
         self.deserialize = deserialize
+        self.makeDeserializer = { deserialize }
+    }
+
+    /// A serde whose deserializer keeps per-thread state: `makeDeserializer` is called once per task.
+    public init(serialize: @escaping @Sendable (Value) -> [UInt8]?, makeDeserializer: @escaping @Sendable () -> (ByteBuffer?) throws -> Value) {
+        self.serialize = serialize
+        self.makeDeserializer = makeDeserializer
+        self.deserialize = { buffer in try makeDeserializer()(buffer) }
     }
 }
 

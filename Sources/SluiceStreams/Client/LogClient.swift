@@ -26,6 +26,9 @@ public protocol LogClient: AnyObject, Sendable {
     /// can recover (complete or abort) what its previous incarnation left open.
     func makeProducer(id: String, transactional: Bool, writes topics: [String], offsetsTopic: String) throws(StreamsError) -> any LogProducer
 
+    /// Completes or aborts what producer `id` left open, when it left anything.
+    func settleProducer(id: String, writes topics: [String], offsetsTopic: String) throws(StreamsError)
+
     /// The latest committed record of each producer of `offsetsTopic`, in commit order.
     func committedRecords(offsetsTopic: String) throws(StreamsError) -> [CommitRecord]
 }
@@ -54,8 +57,7 @@ public protocol LogProducer: AnyObject {
     func close()
 }
 
-extension LogClient {
-    /// Completes or aborts what producer `id` left open, when it left anything.
+extension EmbeddedLogClient {
     public func settleProducer(id: String, writes topics: [String], offsetsTopic: String) throws(StreamsError) {
         try self.makeProducer(id: id, transactional: true, writes: topics, offsetsTopic: offsetsTopic).close()
     }

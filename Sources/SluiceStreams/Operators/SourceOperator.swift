@@ -13,6 +13,8 @@ class RecordSource: OperatorNode {
 final class SourceOperator<Key, Value>: RecordSource {
     let keySerde: Serde<Key>
     let valueSerde: Serde<Value>
+    private let deserializeKey: (ByteBuffer?) throws -> Key
+    private let deserializeValue: (ByteBuffer?) throws -> Value
     let timestamp: ((Key, Value, Int64) -> Int64)?
     let next: Operator<Key, Value>
     private var context: TaskContext!
@@ -21,6 +23,8 @@ final class SourceOperator<Key, Value>: RecordSource {
     init(keySerde: Serde<Key>, valueSerde: Serde<Value>, timestamp: ((Key, Value, Int64) -> Int64)?, next: Operator<Key, Value>) {
         self.keySerde = keySerde
         self.valueSerde = valueSerde
+        self.deserializeKey = keySerde.makeDeserializer()
+        self.deserializeValue = valueSerde.makeDeserializer()
         self.timestamp = timestamp
         self.next = next
     }
@@ -42,8 +46,8 @@ final class SourceOperator<Key, Value>: RecordSource {
             let key: Key
             let value: Value
             do {
-                key = try self.keySerde.deserialize(record.key)
-                value = try self.valueSerde.deserialize(record.value)
+                key = try self.deserializeKey(record.key)
+                value = try self.deserializeValue(record.value)
             } catch {
                 self.context.deadLetter(key: record.key.map { Array($0.readableBytesView) }, value: record.value.map { Array($0.readableBytesView) },
                                         timestamp: record.timestamp, reason: "cannot deserialize: \(error)", source: partition, offset: record.offset)

@@ -1,7 +1,7 @@
 /// Writes the few JSON primitives `NexmarkJSON` needs through a raw pointer into memory sized in
 /// advance (`byteCountMax(forStrings:integers:)`): one bounds computation per event instead of a
 /// capacity check per field. Internal: a general JSON writer belongs to SluiceJSON.
-struct JSONWriter {
+struct EventJSONWriter {
     private let start: UnsafeMutablePointer<UInt8>
     private(set) var byteCount = 0
 

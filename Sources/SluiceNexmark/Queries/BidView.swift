@@ -1,0 +1,87 @@
+import NIOCore
+import SluiceJSON
+import SluiceStreams
+
+/// The fields of a bid event that queries read. A query asks only for the fields it uses; the others
+/// stay empty, so no string is built that nothing reads.
+public struct BidView: Sendable, Hashable {
+    public var auction: Int64 = 0
+    public var bidder: Int64 = 0
+    public var price: Int64 = 0
+    public var dateTime: Int64 = 0
+    public var channel: String = ""
+    public var url: String = ""
+    public var extra: String = ""
+
+    public init() {}
+
+    public struct Fields: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        public static let auction = Fields(rawValue: 1 << 0)
+        public static let bidder = Fields(rawValue: 1 << 1)
+        public static let price = Fields(rawValue: 1 << 2)
+        public static let dateTime = Fields(rawValue: 1 << 3)
+        public static let channel = Fields(rawValue: 1 << 4)
+        public static let url = Fields(rawValue: 1 << 5)
+        public static let extra = Fields(rawValue: 1 << 6)
+    }
+}
+
+/// Reads bids out of Nexmark event JSON with SluiceJSON's scanner: events of other kinds decode to nil.
+public struct BidDecoder {
+    private static let names: [(BidView.Fields, String)] = [
+        (.auction, "auction"), (.bidder, "bidder"), (.price, "price"), (.dateTime, "dateTime"), (.channel, "channel"), (.url, "url"),
+        (.extra, "extra"),
+    ]
+
+    let scanner: JSONScanner
+    var slots: JSONFields
+    let wanted: [BidView.Fields]
+
+    public init(_ fields: BidView.Fields) {
+        let wanted = Self.names.filter { fields.contains($0.0) }
+        self.wanted = wanted.map(\.0)
+        self.scanner = JSONScanner(paths: [["event_type"]] + wanted.map { ["bid", $0.1] })
+        self.slots = self.scanner.makeFields()
+    }
+
+    /// The bid in `document`, nil for a person or an auction. Throws on malformed JSON or a bid without a wanted field.
+    public mutating func decode(_ document: UnsafeRawBufferPointer) throws -> BidView? {
+        try self.scanner.scan(document, into: &self.slots)
+        guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
+        var bid = BidView()
+        for (index, field) in self.wanted.enumerated() {
+            let value = self.slots.value(index + 1, in: document)
+            switch field {
+            case .auction: bid.auction = try value.int64()
+            case .bidder: bid.bidder = try value.int64()
+            case .price: bid.price = try value.int64()
+            case .dateTime: bid.dateTime = try value.int64()
+            case .channel: bid.channel = try value.string()
+            case .url: bid.url = try value.string()
+            case .extra: bid.extra = try value.string()
+            default: break
+            }
+        }
+        return bid
+    }
+}
+
+extension Serde where Value == BidView? {
+    /// Nexmark events as bids (nil for other kinds), reading `fields` only; a deserializer per task
+    /// keeps its scanner's slots.
+    public static func nexmarkBids(_ fields: BidView.Fields) -> Serde<BidView?> {
+        Serde(
+            serialize: { _ in nil },
+            makeDeserializer: {
+                var decoder = BidDecoder(fields)
+                return { buffer in
+                    guard let buffer else { throw DeserializationError("a Nexmark event cannot be null") }
+                    return try buffer.withUnsafeReadableBytes { try decoder.decode($0) }
+                }
+            }
+        )
+    }
+}
