@@ -1,6 +1,7 @@
 import ArgumentParser
 import SluiceCore
 import SluiceLog
+import SluiceStreams
 
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
         subcommands: [
             TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
-            DatagenCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
+            DatagenCommand.self, NexmarkCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
         ]
     )
 }
@@ -58,6 +59,9 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as SluiceError {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    } catch let error as StreamsError {
         printError("error: \(error)")
         throw ExitCode(1)
     }

@@ -49,4 +49,9 @@ public final class MetricCounter: Sendable {
     }
 
     public var value: Int { self.total.load(ordering: .relaxed) }
+
+    /// A counter outside any application's metrics (a benchmark's sink).
+    public static func standalone(_ label: String = "sluice_counter") -> MetricCounter {
+        MetricCounter(label, [])
+    }
 }
