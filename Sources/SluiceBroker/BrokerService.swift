@@ -84,14 +84,14 @@ extension String {
 
 /// Waits for one of a few signals: their default action is replaced by a Dispatch signal source,
 /// so that a SIGTERM starts a graceful stop instead of killing the process.
-final class SignalWaiter: @unchecked Sendable {
+public final class SignalWaiter: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
     private let queue = DispatchQueue(label: "sluice.signals")
     private let lock = NSLock()
-    private var received: Int32?
+    private var receivedSignal: Int32?
     private var waiter: CheckedContinuation<Int32, Never>?
 
-    init(signals: [Int32]) {
+    public init(signals: [Int32]) {
         var sources: [any DispatchSourceSignal] = []
         for number in signals {
             signal(number, SIG_IGN)
@@ -107,17 +107,20 @@ final class SignalWaiter: @unchecked Sendable {
 
     private func deliver(_ number: Int32) {
         let waiter: CheckedContinuation<Int32, Never>? = self.lock.withLock {
-            if self.received == nil { self.received = number }
+            if self.receivedSignal == nil { self.receivedSignal = number }
             defer { self.waiter = nil }
             return self.waiter
         }
         waiter?.resume(returning: number)
     }
 
-    func wait() async -> Int32 {
+    /// The first signal received, if any: for loops that poll rather than await.
+    public var received: Int32? { self.lock.withLock { self.receivedSignal } }
+
+    public func wait() async -> Int32 {
         await withCheckedContinuation { continuation in
             let ready: Int32? = self.lock.withLock {
-                if let received = self.received { return received }
+                if let received = self.receivedSignal { return received }
                 self.waiter = continuation
                 return nil
             }

@@ -13,7 +13,7 @@ struct Sluice: AsyncParsableCommand {
         commandName: "sluice",
         abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
         subcommands: [
-            TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
+            DemoCommand.self, TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
             DatagenCommand.self, NexmarkCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
         ]
     )

@@ -57,7 +57,7 @@ public enum NexmarkQueries {
             input, key: .none, value: .nexmarkBids(query.fields), outOfOrdernessMs: processingTime ? 0 : Self.outOfOrdernessMs,
             timestamp: processingTime ? { _, _, _ in wallClockMs() } : { _, bid, recordTime in bid?.dateTime ?? recordTime }
         )
-        .flatMapValues { bid in bid.map { [$0] } ?? [] }
+        .compactMapValues { $0 }
         switch query {
         case .q0, .q1:
             let rate = query == .q1 ? 0.908 : 1

@@ -27,6 +27,12 @@ public struct KStream<Key, Value> {
         self.chain("mapValues", keyChanged: self.keyChanged) { MapValuesOperator(next: $0, transform: transform) }
     }
 
+    /// A new value per record, dropping the records for which `transform` returns nil (no array per record,
+    /// unlike `flatMapValues`).
+    public func compactMapValues<V2>(_ transform: @escaping (Value) -> V2?) -> KStream<Key, V2> {
+        self.chain("compactMapValues", keyChanged: self.keyChanged) { CompactMapValuesOperator(next: $0, transform: transform) }
+    }
+
     /// The records for which `predicate` holds.
     public func filter(_ predicate: @escaping (Key, Value) -> Bool) -> KStream<Key, Value> {
         self.chain("filter", keyChanged: self.keyChanged) { FilterOperator(next: $0, predicate: predicate) }

@@ -37,6 +37,25 @@ final class MapValuesOperator<Key, Value, OutValue>: ForwardingOperator<Key, Val
     }
 }
 
+/// `compactMapValues`: a new value, or nothing.
+final class CompactMapValuesOperator<Key, Value, OutValue>: ForwardingOperator<Key, Value, Key, OutValue> {
+    let transform: (Value) -> OutValue?
+
+    init(next: Operator<Key, OutValue>, transform: @escaping (Value) -> OutValue?) {
+        self.transform = transform
+        super.init(next: next)
+    }
+
+    override func process(_ records: [StreamRecord<Key, Value>]) {
+        var output: [StreamRecord<Key, OutValue>] = []
+        output.reserveCapacity(records.count)
+        for record in records {
+            if let value = self.transform(record.value) { output.append(record.with(key: record.key, value: value)) }
+        }
+        if !output.isEmpty { self.next.process(output) }
+    }
+}
+
 /// `filter` and `filterNot`.
 final class FilterOperator<Key, Value>: ForwardingOperator<Key, Value, Key, Value> {
     let predicate: (Key, Value) -> Bool

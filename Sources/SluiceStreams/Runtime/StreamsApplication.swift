@@ -168,6 +168,11 @@ public final class StreamsApplication: @unchecked Sendable {
         if let failure = self.threads.compactMap(\.failure).first { throw failure }
     }
 
+    /// The first error a stream thread stopped with, if any (the others keep running until `stop()`).
+    public var failure: (any Error)? {
+        self.threads.first(where: { $0.isFinished && $0.failure != nil })?.failure
+    }
+
     /// Starts, and returns when a bounded run (`stopAtEnd`) finished or `stop()` was called.
     public func run() throws {
         try self.start()
