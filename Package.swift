@@ -128,6 +128,12 @@ let package = Package(
             ],
             swiftSettings: sharedSwiftSettings
         ),
+        .executableTarget(
+            name: "windowed-counts",
+            dependencies: ["SluiceCore", "SluiceLog", "SluiceStreams"],
+            path: "Examples/WindowedCounts",
+            swiftSettings: sharedSwiftSettings
+        ),
         .target(
             name: "_SluiceTestSupport",
             dependencies: ["SluiceCore", "SluiceLog", .product(name: "NIOCore", package: "swift-nio")],
