@@ -7,6 +7,12 @@ let sharedSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The engine's hot paths: generic operators specialised across modules, and no run-time
+/// exclusivity checks in release builds (the operators are single-threaded by construction).
+let hotPathSwiftSettings: [SwiftSetting] = sharedSwiftSettings + [
+    .unsafeFlags(["-cross-module-optimization", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "Sluice",
     platforms: [.macOS(.v15)],
@@ -44,7 +50,7 @@ let package = Package(
                 "CSluiceDynamicCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: sharedSwiftSettings
+            swiftSettings: hotPathSwiftSettings
         ),
         .target(
             name: "SluiceLog",
@@ -53,7 +59,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: sharedSwiftSettings
+            swiftSettings: hotPathSwiftSettings
         ),
         .target(
             name: "SluiceKafkaProtocol",
@@ -110,7 +116,7 @@ let package = Package(
         .target(
             name: "SluiceNexmark",
             dependencies: ["SluiceCore", "SluiceJSON", "SluiceStreams"],
-            swiftSettings: sharedSwiftSettings
+            swiftSettings: hotPathSwiftSettings
         ),
         .executableTarget(
             name: "sluice",

@@ -46,20 +46,36 @@ public struct RecordBatchBuilder: Sendable {
         self.lastOffsetDelta = offsetDelta
         self.recordCount += 1
 
-        var fields: [UInt8] = []
-        fields.reserveCapacity(24 + (record.key?.count ?? 0) + (record.value?.count ?? 0))
-        fields.append(0)  // attributes
-        Varint.append(record.timestamp &- base, to: &fields)
-        Varint.append(Int64(offsetDelta), to: &fields)
-        Self.appendBytes(record.key, to: &fields)
-        Self.appendBytes(record.value, to: &fields)
-        Varint.append(Int64(record.headers.count), to: &fields)
+        // The record's length comes first, so its fields are sized before they are written: no
+        // temporary buffer per record.
+        let timestampDelta = record.timestamp &- base
+        var length = 1 + Varint.encodedByteCount(timestampDelta) + Varint.encodedByteCount(Int64(offsetDelta))
+        length += Self.encodedByteCount(record.key) + Self.encodedByteCount(record.value)
+        length += Varint.encodedByteCount(Int64(record.headers.count))
         for header in record.headers {
-            Self.appendBytes(Array(header.key.utf8), to: &fields)
-            Self.appendBytes(header.value, to: &fields)
+            length += Self.encodedByteCount(utf8Count: header.key.utf8.count) + Self.encodedByteCount(header.value)
         }
-        Varint.append(Int64(fields.count), to: &self.body)
-        self.body.append(contentsOf: fields)
+        Varint.append(Int64(length), to: &self.body)
+        self.body.append(0)  // attributes
+        Varint.append(timestampDelta, to: &self.body)
+        Varint.append(Int64(offsetDelta), to: &self.body)
+        Self.appendBytes(record.key, to: &self.body)
+        Self.appendBytes(record.value, to: &self.body)
+        Varint.append(Int64(record.headers.count), to: &self.body)
+        for header in record.headers {
+            Varint.append(Int64(header.key.utf8.count), to: &self.body)
+            self.body.append(contentsOf: header.key.utf8)
+            Self.appendBytes(header.value, to: &self.body)
+        }
+    }
+
+    private static func encodedByteCount(_ bytes: [UInt8]?) -> Int {
+        guard let bytes else { return Varint.encodedByteCount(-1) }
+        return Self.encodedByteCount(utf8Count: bytes.count)
+    }
+
+    private static func encodedByteCount(utf8Count count: Int) -> Int {
+        Varint.encodedByteCount(Int64(count)) + count
     }
 
     private static func appendBytes(_ bytes: [UInt8]?, to fields: inout [UInt8]) {

@@ -20,7 +20,8 @@ struct WindowCountCommand: ParsableCommand {
     @Option var latenessMs: Int64 = 500
     @Option var threads: Int = 2
     @Option var commitIntervalMs: Int64 = 50
-    @Option(help: "Bytes a task reads per poll (small values slow the run down for the test).") var batchBytes: Int = 1 << 20
+    @Option(help: "Bytes a task reads per poll.") var batchBytes: Int = 1 << 20
+    @Option(help: "Milliseconds to pause after each poll (slows the run down for the test).") var pollPauseMs: Int64 = 0
 
     func run() throws {
         guard let guarantee = StreamsSettings.Guarantee(rawValue: self.guarantee) else {
@@ -42,6 +43,7 @@ struct WindowCountCommand: ParsableCommand {
         settings.fetchBytesMax = self.batchBytes
         settings.taskBatchBytesMax = self.batchBytes
         settings.stopAtEnd = true
+        settings.pollPauseMs = self.pollPauseMs
         let app = try StreamsApplication(topology: try builder.build(), client: EmbeddedLogClient(log: log), settings: settings)
         try app.start()
         printFlushed("ready")

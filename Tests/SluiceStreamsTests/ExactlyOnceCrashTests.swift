@@ -23,7 +23,7 @@ import _SluiceTestSupport
         do {
             let log = try Log(directory: dataDir)
             var clock: Int64 = 5_000_000
-            for _ in 0..<200_000 {
+            for _ in 0..<60_000 {
                 clock += Int64.random(in: 0...3, using: &random)
                 var timestamp = clock - Int64.random(in: 0...200, using: &random)
                 if Int.random(in: 0..<50, using: &random) == 0 { timestamp -= Int64.random(in: 200...2_000, using: &random) }
@@ -37,7 +37,7 @@ import _SluiceTestSupport
 
         let binary = sluiceExecutablePath()
         let arguments = ["_window-count", "--data-dir", dataDir, "--state-dir", directory.path + "/state", "--guarantee", guarantee,
-                         "--threads", "2", "--commit-interval-ms", "20", "--batch-bytes", "600"]
+                         "--threads", "2", "--commit-interval-ms", "20", "--batch-bytes", "1000", "--poll-pause-ms", "5"]
         var kills = 0
         var finished = false
         while !finished {

@@ -145,7 +145,7 @@ public enum NexmarkQueries {
         case .topic(let topic):
             rows.to(topic, key: .none, value: .nexmarkRow)
         case .discard(let counter):
-            rows.foreach { _, _ in counter.increment() }
+            rows.foreachBatch { batch in counter.increment(by: batch.count) }
         }
     }
 

@@ -15,6 +15,8 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
     }
 
     private let lock = Mutex<[String: [MemoryPartition]]>([:])
+    /// Batches smaller than this are copied together into one fetch; larger ones are served alone.
+    static let gatherBatchBytesMax = 64 * 1024
 
     public init() {}
 
@@ -73,8 +75,10 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
             var index = max(0, low - 1)
             let first = partition.batches[index].buffer
             index += 1
-            guard index < partition.batches.count, first.readableBytes + partition.batches[index].byteCount <= maxBytes else {
-                result.records = first  // one batch: no copy
+            // A large batch goes alone, without a copy; small ones are gathered up to `maxBytes`.
+            guard index < partition.batches.count, first.readableBytes < Self.gatherBatchBytesMax,
+                  first.readableBytes + partition.batches[index].byteCount <= maxBytes else {
+                result.records = first
                 return result
             }
             var records = ByteBufferAllocator().buffer(capacity: maxBytes)

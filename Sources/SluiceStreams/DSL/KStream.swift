@@ -72,6 +72,11 @@ public struct KStream<Key, Value> {
         }
     }
 
+    /// Runs `action` on each batch of records as it passes (a sink of one's own: a metric, a bulk write).
+    public func foreachBatch(_ action: @escaping ([StreamRecord<Key, Value>]) -> Void) {
+        _ = self.chain("foreachBatch", keyChanged: self.keyChanged) { (_: Operator<Key, Value>) in BatchActionOperator<Key, Value>(action: action) }
+    }
+
     /// One stream per predicate: a record goes to the first branch whose predicate holds, or is dropped.
     public func branch(_ predicates: [(Key, Value) -> Bool]) -> [KStream<Key, Value>] {
         let branchNode = self.builder.add(name: "branch", parents: [self.node]) { _, children in

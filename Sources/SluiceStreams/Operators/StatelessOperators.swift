@@ -134,3 +134,16 @@ final class BranchOperator<Key, Value>: Operator<Key, Value> {
 
     override var downstream: [OperatorNode] { self.branches }
 }
+
+/// `foreachBatch`: a user action per batch, the end of its branch.
+final class BatchActionOperator<Key, Value>: Operator<Key, Value> {
+    let action: ([StreamRecord<Key, Value>]) -> Void
+
+    init(action: @escaping ([StreamRecord<Key, Value>]) -> Void) {
+        self.action = action
+    }
+
+    override func process(_ records: [StreamRecord<Key, Value>]) {
+        self.action(records)
+    }
+}

@@ -83,7 +83,11 @@ final class StreamThread: @unchecked Sendable {
                 lastCommitMs = now
             }
             if stopping || done { return }
-            if processed == 0 { self.waitForData() }
+            if processed == 0 {
+                self.waitForData()
+            } else if self.settings.pollPauseMs > 0 {
+                sleepNanoseconds(self.settings.pollPauseMs * 1_000_000)
+            }
         }
     }
 

@@ -30,6 +30,9 @@ public struct StreamsSettings: Sendable {
     /// Stop once every input is read to the end offsets it had at start (bounded runs, tests,
     /// batch jobs): the watermark then moves to the end of time, completing every window.
     public var stopAtEnd = false
+    /// Milliseconds a thread pauses after each poll that read records: a crude throughput cap, for
+    /// tests that must catch a pipeline mid-run and for demos. 0 (the default) never pauses.
+    public var pollPauseMs: Int64 = 0
 
     public init(applicationId: String, stateDirectory: String) {
         self.applicationId = applicationId

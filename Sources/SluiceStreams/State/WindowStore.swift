@@ -11,10 +11,21 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     let keySerde: Serde<Key>
     let accumulatorSerde: Serde<Accumulator>
 
+    /// One window's entries. A class, so that an update finds it with one lookup and changes it in place.
+    final class Bucket {
+        var entries: [Key: WindowState<Accumulator>] = [:]
+        /// Keys changed since the last flush, each once (`WindowState.isDirty` says whether it is listed).
+        var dirtyKeys: [Key] = []
+    }
+
     /// Windows with state, ascending by (end, start).
     private(set) var windows: [Window] = []
-    private var buckets: [Window: [Key: WindowState<Accumulator>]] = [:]
-    private var dirty: Set<Windowed<Key>> = []
+    private var buckets: [Window: Bucket] = [:]
+    /// Buckets with changes since the last flush.
+    private var dirtyBuckets: [(Window, Bucket)] = []
+    private var dirtyBucketSet: Set<Window> = []
+    /// Keys of windows dropped since the last flush: tombstones to write.
+    private var removed: [(Window, [Key])] = []
     private(set) var entryCount = 0
 
     init(name: String, changelogTopic: String, keySerde: Serde<Key>, accumulatorSerde: Serde<Accumulator>) {
@@ -25,40 +36,68 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     }
 
     subscript(window: Window, key: Key) -> WindowState<Accumulator>? {
-        self.buckets[window]?[key]
+        self.buckets[window]?.entries[key]
+    }
+
+    private func bucket(_ window: Window) -> Bucket {
+        if let bucket = self.buckets[window] { return bucket }
+        let bucket = Bucket()
+        self.buckets[window] = bucket
+        self.insertWindow(window)
+        return bucket
     }
 
     /// Updates (or creates) the state of `key` in `window`.
     @inline(__always)
     func update(_ window: Window, _ key: Key, initial: () -> Accumulator, _ body: (inout WindowState<Accumulator>) -> Void) {
-        if self.buckets[window] == nil { self.insertWindow(window) }
-        let isNew = self.buckets[window]![key] == nil
-        body(&self.buckets[window]![key, default: WindowState(accumulator: initial(), pendingCount: 0)])
-        if isNew { self.entryCount += 1 }
-        self.dirty.insert(Windowed(key: key, window: window))
+        let bucket = self.bucket(window)
+        let before = bucket.entries.count
+        var needsListing = false
+        bucket.entries[key, default: WindowState(accumulator: initial(), pendingCount: 0)].withDirtyFlag { state in
+            body(&state)
+            if !state.isDirty {
+                state.isDirty = true
+                needsListing = true
+            }
+        }
+        if bucket.entries.count != before { self.entryCount += 1 }
+        if needsListing {
+            bucket.dirtyKeys.append(key)
+            if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
+        }
     }
 
     func entries(of window: Window) -> [Key: WindowState<Accumulator>] {
-        self.buckets[window] ?? [:]
+        self.buckets[window]?.entries ?? [:]
     }
 
-    /// Resets the pending count of an entry after an emission (not a state change worth a changelog write
-    /// on its own, but written with the next one).
+    /// Resets the pending count of an entry after an emission; written with the next flush.
     func markEmitted(_ window: Window, _ key: Key) {
-        self.buckets[window]?[key]?.pendingCount = 0
-        self.dirty.insert(Windowed(key: key, window: window))
+        guard let bucket = self.buckets[window], bucket.entries[key] != nil else { return }
+        var needsListing = false
+        bucket.entries[key]!.withDirtyFlag { state in
+            state.pendingCount = 0
+            if !state.isDirty {
+                state.isDirty = true
+                needsListing = true
+            }
+        }
+        if needsListing {
+            bucket.dirtyKeys.append(key)
+            if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
+        }
     }
 
     /// Drops a whole window (expired), writing tombstones for its keys.
     func removeWindow(_ window: Window) {
         guard let bucket = self.buckets.removeValue(forKey: window) else { return }
-        self.entryCount -= bucket.count
-        for key in bucket.keys { self.dirty.insert(Windowed(key: key, window: window)) }
+        self.entryCount -= bucket.entries.count
+        self.removed.append((window, Array(bucket.entries.keys)))
+        bucket.dirtyKeys.removeAll()
         if let index = self.windows.firstIndex(of: window) { self.windows.remove(at: index) }
     }
 
     private func insertWindow(_ window: Window) {
-        self.buckets[window] = [:]
         var low = 0
         var high = self.windows.count
         while low < high {
@@ -71,33 +110,53 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     // MARK: StateStore
 
     func flush(_ context: TaskContext) {
-        guard !self.dirty.isEmpty else { return }
         let partition = context.taskId.partition
-        for windowed in self.dirty {
-            let value = self.buckets[windowed.window]?[windowed.key].map { WindowCodec.encodeValue($0, self.accumulatorSerde) }
-            context.send(topic: self.changelogTopic, partition: partition, key: WindowCodec.encodeKey(windowed, self.keySerde),
-                         value: value, timestamp: context.processingTimeMs)
+        var written = 0
+        for (window, bucket) in self.dirtyBuckets where self.buckets[window] === bucket {
+            for key in bucket.dirtyKeys {
+                guard bucket.entries[key] != nil else { continue }
+                bucket.entries[key]!.isDirty = false
+                let value = WindowCodec.encodeValue(bucket.entries[key]!, self.accumulatorSerde)
+                context.send(topic: self.changelogTopic, partition: partition, key: WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
+                             value: value, timestamp: context.processingTimeMs)
+                written += 1
+            }
+            bucket.dirtyKeys.removeAll(keepingCapacity: true)
         }
-        context.metrics.changelogRecords.increment(by: self.dirty.count)
-        self.dirty.removeAll(keepingCapacity: true)
+        self.dirtyBuckets.removeAll(keepingCapacity: true)
+        self.dirtyBucketSet.removeAll(keepingCapacity: true)
+        for (window, keys) in self.removed {
+            for key in keys {
+                context.send(topic: self.changelogTopic, partition: partition, key: WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
+                             value: nil, timestamp: context.processingTimeMs)
+            }
+            written += keys.count
+        }
+        self.removed.removeAll(keepingCapacity: true)
+        context.metrics.changelogRecords.increment(by: written)
     }
 
     func restore(_ context: TaskContext) throws {
         self.windows.removeAll()
         self.buckets.removeAll()
+        self.dirtyBuckets.removeAll()
+        self.dirtyBucketSet.removeAll()
+        self.removed.removeAll()
         self.entryCount = 0
         try restoreChangelog(context, store: self.name, topic: self.changelogTopic) { key, value in
             let windowed = try WindowCodec.decodeKey(key, self.keySerde)
             if let value {
-                let state = try WindowCodec.decodeValue(value, self.accumulatorSerde)
-                if self.buckets[windowed.window] == nil { self.insertWindow(windowed.window) }
-                if self.buckets[windowed.window]!.updateValue(state, forKey: windowed.key) == nil { self.entryCount += 1 }
-            } else if self.buckets[windowed.window]?.removeValue(forKey: windowed.key) != nil {
+                var state = try WindowCodec.decodeValue(value, self.accumulatorSerde)
+                state.isDirty = false
+                if self.bucket(windowed.window).entries.updateValue(state, forKey: windowed.key) == nil { self.entryCount += 1 }
+            } else if let bucket = self.buckets[windowed.window], bucket.entries.removeValue(forKey: windowed.key) != nil {
                 self.entryCount -= 1
-                if self.buckets[windowed.window]!.isEmpty { self.removeWindow(windowed.window) }
+                if bucket.entries.isEmpty {
+                    self.buckets.removeValue(forKey: windowed.window)
+                    if let index = self.windows.firstIndex(of: windowed.window) { self.windows.remove(at: index) }
+                }
             }
         }
-        self.dirty.removeAll()
     }
 
     func snapshot(_ context: TaskContext, changelogOffset: Int64) throws {
@@ -105,7 +164,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         var entries: [([UInt8], [UInt8])] = []
         entries.reserveCapacity(self.entryCount)
         for (window, bucket) in self.buckets {
-            for (key, state) in bucket {
+            for (key, state) in bucket.entries {
                 entries.append((WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
                                 WindowCodec.encodeValue(state, self.accumulatorSerde)))
             }

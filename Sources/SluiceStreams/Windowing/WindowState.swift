@@ -5,6 +5,19 @@ import NIOCore
 struct WindowState<Accumulator> {
     var accumulator: Accumulator
     var pendingCount: Int64
+    /// Changed since the store's last flush (not stored).
+    var isDirty = false
+
+    init(accumulator: Accumulator, pendingCount: Int64) {
+        self.accumulator = accumulator
+        self.pendingCount = pendingCount
+    }
+
+    /// Runs `body` on the state in place.
+    @inline(__always)
+    mutating func withDirtyFlag(_ body: (inout WindowState) -> Void) {
+        body(&self)
+    }
 }
 
 /// Changelog encodings of the window stores: the key's bytes followed by the window's start and
