@@ -15,11 +15,16 @@ public struct Serde<Value>: Sendable {
     /// (a JSON scanner's field slots) makes it here, so that the record path allocates nothing and
     /// no two threads share it.
     public let makeDeserializer: @Sendable () -> (ByteBuffer?) throws -> Value
+    /// Makes a deserializer for one task that reads bytes in place (a record of a batch being read,
+    /// valid only during the call): the sources' fast path. By default the bytes are copied into a
+    /// buffer for the ordinary deserializer.
+    public let makeViewDeserializer: @Sendable () -> (UnsafeRawBufferPointer?) throws -> Value
 
     public init(serialize: @escaping @Sendable (Value) -> [UInt8]?, deserialize: @escaping @Sendable (ByteBuffer?) throws -> Value) {
         self.serialize = serialize
         self.deserialize = deserialize
         self.makeDeserializer = { deserialize }
+        self.makeViewDeserializer = { { bytes in try deserialize(bytes.map { ByteBuffer(bytes: $0) }) } }
     }
 
     /// A serde whose deserializer keeps per-thread state: `makeDeserializer` is called once per task.
@@ -27,6 +32,30 @@ public struct Serde<Value>: Sendable {
         self.serialize = serialize
         self.makeDeserializer = makeDeserializer
         self.deserialize = { buffer in try makeDeserializer()(buffer) }
+        self.makeViewDeserializer = {
+            let deserialize = makeDeserializer()
+            return { bytes in try deserialize(bytes.map { ByteBuffer(bytes: $0) }) }
+        }
+    }
+
+    /// A serde that reads bytes in place: `makeViewDeserializer` is called once per task and its
+    /// function gets each record's bytes, valid during the call only.
+    public init(serialize: @escaping @Sendable (Value) -> [UInt8]?,
+                makeViewDeserializer: @escaping @Sendable () -> (UnsafeRawBufferPointer?) throws -> Value) {
+        self.serialize = serialize
+        self.makeViewDeserializer = makeViewDeserializer
+        self.makeDeserializer = {
+            let deserialize = makeViewDeserializer()
+            return { buffer in
+                guard let buffer else { return try deserialize(nil) }
+                return try buffer.withUnsafeReadableBytes { try deserialize($0) }
+            }
+        }
+        self.deserialize = { buffer in
+            let deserialize = makeViewDeserializer()
+            guard let buffer else { return try deserialize(nil) }
+            return try buffer.withUnsafeReadableBytes { try deserialize($0) }
+        }
     }
 }
 
@@ -52,13 +81,7 @@ extension Serde where Value == [UInt8]? {
 extension Serde where Value == String {
     /// UTF-8 text; a null reads as the empty string.
     public static var string: Serde<String> {
-        Serde(
-            serialize: { Array($0.utf8) },
-            deserialize: { buffer in
-                guard let buffer else { return "" }
-                return buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) ?? ""
-            }
-        )
+        Serde(serialize: { Array($0.utf8) }, makeViewDeserializer: { { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } ?? "" } })
     }
 }
 
@@ -77,11 +100,11 @@ extension Serde where Value == Int64 {
     public static var int64: Serde<Int64> {
         Serde(
             serialize: { value in withUnsafeBytes(of: value.bigEndian) { Array($0) } },
-            deserialize: { buffer in
-                guard let buffer, buffer.readableBytes == 8, let value = buffer.getInteger(at: buffer.readerIndex, as: Int64.self) else {
-                    throw DeserializationError("an int64 needs 8 bytes, found \(buffer?.readableBytes ?? 0)")
+            makeViewDeserializer: {
+                { bytes in
+                    guard let bytes, bytes.count == 8 else { throw DeserializationError("an int64 needs 8 bytes, found \(bytes?.count ?? 0)") }
+                    return Int64(bigEndian: bytes.loadUnaligned(as: Int64.self))
                 }
-                return value
             }
         )
     }
@@ -124,7 +147,7 @@ public struct NoKey: Hashable, Sendable {
 extension Serde where Value == NoKey {
     /// Null bytes, for keyless streams.
     public static var none: Serde<NoKey> {
-        Serde(serialize: { _ in nil }, deserialize: { _ in NoKey() })
+        Serde(serialize: { _ in nil }, makeViewDeserializer: { { _ in NoKey() } })
     }
 }
 

@@ -72,12 +72,11 @@ enum WatermarkRecord {
     }
 
     /// The upstream task and watermark of a watermark record, or nil for a data record.
-    static func decode(_ record: Record) -> (upstreamTask: Int32, watermark: Int64)? {
-        guard let header = record.headers.first(where: { $0.key == Self.headerKey }), let value = header.value,
-              let watermark = value.getInteger(at: value.readerIndex, as: Int64.self),
-              let key = record.key, let task = key.getInteger(at: key.readerIndex, as: Int32.self) else {
+    static func decode(_ record: RecordView) -> (upstreamTask: Int32, watermark: Int64)? {
+        guard record.headerCount > 0, let value = record.headerValue(Self.headerKey), value.count == 8,
+              let key = record.key, key.count == 4 else {
             return nil
         }
-        return (task, watermark)
+        return (Int32(bigEndian: key.loadUnaligned(as: Int32.self)), Int64(bigEndian: value.loadUnaligned(as: Int64.self)))
     }
 }

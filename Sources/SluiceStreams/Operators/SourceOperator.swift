@@ -3,9 +3,12 @@ import SluiceCore
 
 /// The entry of records read from a topic: what a task hands raw records to.
 class RecordSource: OperatorNode {
-    /// Decodes and processes records read from `partition`. `observe` takes each record's event time
-    /// and returns the task's watermark before that record.
-    func process(raw records: [Record], from partition: TopicPartition, observe: (Int64) -> Int64) {}
+    /// Decodes and processes the records of `batch` in `offsets`, read from `partition`. `observe`
+    /// takes each record's event time and returns the task's watermark before that record; for
+    /// repartition topics `watermarkRecord` takes the watermark records (after the records before them
+    /// were processed).
+    func process(batch: RecordBatch, offsets: Range<Int64>, from partition: TopicPartition, observe: (Int64) -> Int64,
+                 watermarkRecord: ((Int32, Int64) -> Void)?) throws -> Int { 0 }
 }
 
 /// Decodes records with the source's serdes and timestamp extractor; a record that fails to decode
@@ -13,8 +16,8 @@ class RecordSource: OperatorNode {
 final class SourceOperator<Key, Value>: RecordSource {
     let keySerde: Serde<Key>
     let valueSerde: Serde<Value>
-    private let deserializeKey: (ByteBuffer?) throws -> Key
-    private let deserializeValue: (ByteBuffer?) throws -> Value
+    private let deserializeKey: (UnsafeRawBufferPointer?) throws -> Key
+    private let deserializeValue: (UnsafeRawBufferPointer?) throws -> Value
     let timestamp: ((Key, Value, Int64) -> Int64)?
     let next: Operator<Key, Value>
     private var context: TaskContext!
@@ -23,8 +26,8 @@ final class SourceOperator<Key, Value>: RecordSource {
     init(keySerde: Serde<Key>, valueSerde: Serde<Value>, timestamp: ((Key, Value, Int64) -> Int64)?, next: Operator<Key, Value>) {
         self.keySerde = keySerde
         self.valueSerde = valueSerde
-        self.deserializeKey = keySerde.makeDeserializer()
-        self.deserializeValue = valueSerde.makeDeserializer()
+        self.deserializeKey = keySerde.makeViewDeserializer()
+        self.deserializeValue = valueSerde.makeViewDeserializer()
         self.timestamp = timestamp
         self.next = next
     }
@@ -39,25 +42,40 @@ final class SourceOperator<Key, Value>: RecordSource {
         self.next.advanceWatermark(to: watermark)
     }
 
-    override func process(raw records: [Record], from partition: TopicPartition, observe: (Int64) -> Int64) {
+    override func process(batch: RecordBatch, offsets: Range<Int64>, from partition: TopicPartition, observe: (Int64) -> Int64,
+                          watermarkRecord: ((Int32, Int64) -> Void)?) throws -> Int {
         self.batch.removeAll(keepingCapacity: true)
-        self.batch.reserveCapacity(records.count)
-        for record in records {
+        var read = 0
+        try batch.forEachRecordView { record in
+            guard offsets.contains(record.offset) else { return }
+            read += 1
+            if let watermarkRecord, let mark = WatermarkRecord.decode(record) {
+                self.deliver()
+                watermarkRecord(mark.upstreamTask, mark.watermark)
+                return
+            }
             let key: Key
             let value: Value
             do {
                 key = try self.deserializeKey(record.key)
                 value = try self.deserializeValue(record.value)
             } catch {
-                self.context.deadLetter(key: record.key.map { Array($0.readableBytesView) }, value: record.value.map { Array($0.readableBytesView) },
-                                        timestamp: record.timestamp, reason: "cannot deserialize: \(error)", source: partition, offset: record.offset)
-                continue
+                self.context.deadLetter(key: record.key.map { Array($0) }, value: record.value.map { Array($0) }, timestamp: record.timestamp,
+                                        reason: "cannot deserialize: \(error)", source: partition, offset: record.offset)
+                return
             }
             let eventTime = self.timestamp?(key, value, record.timestamp) ?? record.timestamp
             let watermark = observe(eventTime)
             self.batch.append(StreamRecord(key: key, value: value, timestamp: eventTime, watermark: watermark))
         }
-        self.context.metrics.recordsIn.increment(by: records.count)
-        if !self.batch.isEmpty { self.next.process(self.batch) }
+        self.deliver()
+        return read
+    }
+
+    private func deliver() {
+        guard !self.batch.isEmpty else { return }
+        self.context.metrics.recordsIn.increment(by: self.batch.count)
+        self.next.process(self.batch)
+        self.batch.removeAll(keepingCapacity: true)
     }
 }

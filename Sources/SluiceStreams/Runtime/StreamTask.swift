@@ -14,7 +14,6 @@ final class StreamTask {
     private(set) var watermark = Watermark.unknown
     /// Whether the task read anything since its last commit.
     var hasProgress = false
-    private var records: [Record] = []
 
     init(id: TaskId, context: TaskContext, topology: Topology, subtopology: Subtopology, upstreamTaskCounts: [String: Int]) throws {
         self.id = id
@@ -104,24 +103,20 @@ final class StreamTask {
                                                         maxBytes: min(budget, self.context.settings.fetchBytesMax), isolation: self.isolation)
             guard fetched.records.readableBytes > 0 else { continue }
             budget -= fetched.records.readableBytes
+            let upper = self.inputs[index].endOffset ?? Int64.max
             var next = input.offset
-            self.records.removeAll(keepingCapacity: true)
-            try forEachRecord(in: fetched, from: input.offset, isolation: self.isolation) { record in
-                if let end = self.inputs[index].endOffset, record.offset >= end { return }
-                if input.upstreamTaskCount != nil, let mark = WatermarkRecord.decode(record) {
-                    self.deliver(index)
-                    let task = Int(mark.upstreamTask)
-                    if task < self.inputs[index].upstreamWatermarks.count {
-                        self.inputs[index].upstreamWatermarks[task] = max(self.inputs[index].upstreamWatermarks[task], mark.watermark)
-                    }
-                    self.watermark = self.computeWatermark(nowMs: nowMs)
-                } else {
-                    self.records.append(record)
+            var batches = RecordBatchSequence(fetched.records)
+            while let batch = try batches.next() {
+                next = batch.nextOffset
+                if batch.isControl { continue }
+                if self.isolation == .readCommitted && batch.isTransactional && fetched.abortedTransactions.contains(where: { aborted in
+                    aborted.producerId == batch.producerId && aborted.firstOffset <= batch.baseOffset && batch.baseOffset < aborted.lastOffset
+                }) {
+                    continue
                 }
-            } nextOffset: { next = $0 }
+                total += try self.deliver(batch, input: index, offsets: input.offset..<upper, nowMs: nowMs)
+            }
             if let end = self.inputs[index].endOffset { next = min(next, max(end, input.offset)) }
-            total += self.records.count
-            self.deliver(index)
             self.inputs[index].offset = next
             self.inputs[index].lastDataMs = nowMs
             self.hasProgress = true
@@ -134,21 +129,28 @@ final class StreamTask {
         return total
     }
 
-    /// Hands the collected records of input `index` to its source.
-    private func deliver(_ index: Int) {
-        guard !self.records.isEmpty else { return }
-        let batch = self.records
-        self.records.removeAll(keepingCapacity: true)
+    /// Hands a batch of input `index` to its source, tracking event time record by record.
+    private func deliver(_ batch: RecordBatch, input index: Int, offsets: Range<Int64>, nowMs: Int64) throws -> Int {
         let single = self.inputs.count == 1
-        self.inputs[index].source.process(raw: batch, from: self.inputs[index].topicPartition) { eventTime in
-            let before = self.watermark
-            if eventTime > self.inputs[index].maxTimestamp { self.inputs[index].maxTimestamp = eventTime }
-            if self.inputs[index].upstreamTaskCount == nil {
-                let candidate = single ? self.inputs[index].watermark : self.computeWatermark(nowMs: self.context.processingTimeMs)
-                if candidate > self.watermark { self.watermark = candidate }
-            }
-            return before
-        }
+        let isRepartition = self.inputs[index].upstreamTaskCount != nil
+        return try self.inputs[index].source.process(
+            batch: batch, offsets: offsets, from: self.inputs[index].topicPartition,
+            observe: { eventTime in
+                let before = self.watermark
+                if eventTime > self.inputs[index].maxTimestamp { self.inputs[index].maxTimestamp = eventTime }
+                if !isRepartition {
+                    let candidate = single ? self.inputs[index].watermark : self.computeWatermark(nowMs: nowMs)
+                    if candidate > self.watermark { self.watermark = candidate }
+                }
+                return before
+            },
+            watermarkRecord: isRepartition ? { upstream, watermark in
+                let task = Int(upstream)
+                if task < self.inputs[index].upstreamWatermarks.count {
+                    self.inputs[index].upstreamWatermarks[task] = max(self.inputs[index].upstreamWatermarks[task], watermark)
+                }
+                self.watermark = self.computeWatermark(nowMs: nowMs)
+            } : nil)
     }
 
     /// Writes buffered output and state changes, before a commit.
