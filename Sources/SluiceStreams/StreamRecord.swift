@@ -10,7 +10,7 @@ public struct StreamRecord<Key, Value> {
     /// Event time, epoch milliseconds.
     public var timestamp: Int64
     /// The task's watermark (epoch milliseconds) before this record; internal bookkeeping.
-    var watermark: Int64
+    @usableFromInline var watermark: Int64
 
     public init(key: Key, value: Value, timestamp: Int64) {
         self.key = key
@@ -19,6 +19,7 @@ public struct StreamRecord<Key, Value> {
         self.watermark = Watermark.unknown
     }
 
+    @inlinable
     init(key: Key, value: Value, timestamp: Int64, watermark: Int64) {
         self.key = key
         self.value = value
@@ -27,6 +28,7 @@ public struct StreamRecord<Key, Value> {
     }
 
     /// The same time and watermark with another key and value.
+    @inlinable
     func with<K2, V2>(key: K2, value: V2) -> StreamRecord<K2, V2> {
         StreamRecord<K2, V2>(key: key, value: value, timestamp: self.timestamp, watermark: self.watermark)
     }

@@ -75,11 +75,11 @@ extension Serde where Value == BidView? {
     public static func nexmarkBids(_ fields: BidView.Fields) -> Serde<BidView?> {
         Serde(
             serialize: { _ in nil },
-            makeDeserializer: {
+            makeViewDeserializer: {
                 var decoder = BidDecoder(fields)
-                return { buffer in
-                    guard let buffer else { throw DeserializationError("a Nexmark event cannot be null") }
-                    return try buffer.withUnsafeReadableBytes { try decoder.decode($0) }
+                return { bytes in
+                    guard let bytes else { throw DeserializationError("a Nexmark event cannot be null") }
+                    return try decoder.decode(bytes)
                 }
             }
         )

@@ -149,32 +149,51 @@ public enum NexmarkQueries {
         }
     }
 
-    /// q21's channel id: fixed ids for the four big channels, otherwise `REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2)`.
+    /// q21's channel id: fixed ids for the four big channels (compared without case), otherwise
+    /// `REGEXP_EXTRACT(url, '(&|^)channel_id=([^&]*)', 2)`. Works on the UTF-8 bytes: no lowercased copies.
     static func channelId(channel: String, url: String) -> String? {
-        switch channel.lowercased() {
-        case "apple": return "0"
-        case "google": return "1"
-        case "facebook": return "2"
-        case "baidu": return "3"
-        default: break
-        }
-        var search = url[...]
-        let marker = "channel_id="
-        while let range = search.range(of: marker) {
-            let atStart = range.lowerBound == url.startIndex
-            let afterAmpersand = !atStart && url[url.index(before: range.lowerBound)] == "&"
-            if atStart || afterAmpersand {
-                return String(url[range.upperBound...].prefix { $0 != "&" })
+        var channel = channel
+        let fixed: String? = channel.withUTF8 { bytes in
+            for (name, id) in Self.fixedChannelIds where name.count == bytes.count {
+                if zip(bytes, name).allSatisfy({ ($0 | 0x20) == $1 }) { return id }
             }
-            search = url[range.upperBound...]
+            return nil
         }
-        return nil
+        if let fixed { return fixed }
+        var url = url
+        return url.withUTF8 { bytes -> String? in
+            let marker = Self.channelIdMarker
+            var position = 0
+            while position + marker.count <= bytes.count {
+                if position == 0 || bytes[position - 1] == UInt8(ascii: "&"),
+                   zip(bytes[position..<position + marker.count], marker).allSatisfy({ $0 == $1 }) {
+                    var end = position + marker.count
+                    while end < bytes.count && bytes[end] != UInt8(ascii: "&") { end += 1 }
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[(position + marker.count)..<end]), as: UTF8.self)
+                }
+                position += 1
+            }
+            return nil
+        }
     }
+
+    static let fixedChannelIds: [([UInt8], String)] = [(Array("apple".utf8), "0"), (Array("google".utf8), "1"), (Array("facebook".utf8), "2"),
+                                                      (Array("baidu".utf8), "3")]
+    static let channelIdMarker: [UInt8] = Array("channel_id=".utf8)
 
     /// `SPLIT_INDEX(url, '/', index)`: the index-th piece (from 0) of the URL split at '/', or nil past the end.
     static func splitIndex(_ url: String, _ index: Int) -> String? {
-        let pieces = url.split(separator: "/", omittingEmptySubsequences: false)
-        return index < pieces.count ? String(pieces[index]) : nil
+        var url = url
+        return url.withUTF8 { bytes -> String? in
+            var piece = 0
+            var start = 0
+            for position in 0...bytes.count where position == bytes.count || bytes[position] == UInt8(ascii: "/") {
+                if piece == index { return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self) }
+                piece += 1
+                start = position + 1
+            }
+            return nil
+        }
     }
 }
 

@@ -1,10 +1,28 @@
 /// An unbounded stream of key-value records in event time: Kafka Streams' `KStream`.
+///
+/// The per-record operations are `@inlinable` and run as one closure per batch built here: in the
+/// module that builds the pipeline they are specialised for its key and value types, so records
+/// move through them without generic indirection.
 public struct KStream<Key, Value> {
-    let builder: StreamsBuilder
-    let node: Int
+    @usableFromInline let builder: StreamsBuilder
+    @usableFromInline let node: Int
     /// Whether an operation since the source may have changed keys: grouping then repartitions so
     /// that each key lands on one task.
-    let keyChanged: Bool
+    @usableFromInline let keyChanged: Bool
+
+    @usableFromInline
+    init(builder: StreamsBuilder, node: Int, keyChanged: Bool) {
+        self.builder = builder
+        self.node = node
+        self.keyChanged = keyChanged
+    }
+
+    /// A node that turns each batch into another with `transform`.
+    @inlinable
+    func transformBatches<K2, V2>(_ name: String, keyChanged: Bool,
+                                  _ transform: @escaping ([StreamRecord<Key, Value>]) -> [StreamRecord<K2, V2>]) -> KStream<K2, V2> {
+        KStream<K2, V2>(builder: self.builder, node: self.builder.addBatchTransform(name: name, parent: self.node, transform), keyChanged: keyChanged)
+    }
 
     private func chain<K2, V2>(_ name: String, keyChanged: Bool,
                                _ make: @escaping (Operator<K2, V2>) -> OperatorNode) -> KStream<K2, V2> {
@@ -13,56 +31,125 @@ public struct KStream<Key, Value> {
     }
 
     /// A new key and value per record.
+    @inlinable
     public func map<K2, V2>(_ transform: @escaping (Key, Value) -> KeyValue<K2, V2>) -> KStream<K2, V2> {
-        self.chain("map", keyChanged: true) { MapOperator(next: $0, transform: transform) }
+        self.transformBatches("map", keyChanged: true) { records in
+            var output: [StreamRecord<K2, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                let pair = transform(record.key, record.value)
+                output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
+            }
+            return output
+        }
     }
 
     /// A new value per record; keys unchanged, so no repartitioning follows.
+    @inlinable
     public func mapValues<V2>(_ transform: @escaping (Value) -> V2) -> KStream<Key, V2> {
-        self.chain("mapValues", keyChanged: self.keyChanged) { MapValuesOperator(next: $0, transform: { transform($1) }) }
+        self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
+            var output: [StreamRecord<Key, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                output.append(StreamRecord(key: record.key, value: transform(record.value), timestamp: record.timestamp, watermark: record.watermark))
+            }
+            return output
+        }
     }
 
     /// A new value per record, computed from the key too.
+    @inlinable
     public func mapValues<V2>(withKey transform: @escaping (Key, Value) -> V2) -> KStream<Key, V2> {
-        self.chain("mapValues", keyChanged: self.keyChanged) { MapValuesOperator(next: $0, transform: transform) }
+        self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
+            var output: [StreamRecord<Key, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                output.append(StreamRecord(key: record.key, value: transform(record.key, record.value), timestamp: record.timestamp,
+                                           watermark: record.watermark))
+            }
+            return output
+        }
     }
 
-    /// A new value per record, dropping the records for which `transform` returns nil (no array per record,
-    /// unlike `flatMapValues`).
+    /// A new value per record, dropping the records for which `transform` returns nil (no array per
+    /// record, unlike `flatMapValues`).
+    @inlinable
     public func compactMapValues<V2>(_ transform: @escaping (Value) -> V2?) -> KStream<Key, V2> {
-        self.chain("compactMapValues", keyChanged: self.keyChanged) { CompactMapValuesOperator(next: $0, transform: transform) }
+        self.transformBatches("compactMapValues", keyChanged: self.keyChanged) { records in
+            var output: [StreamRecord<Key, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                if let value = transform(record.value) {
+                    output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
+                }
+            }
+            return output
+        }
     }
 
     /// The records for which `predicate` holds.
+    @inlinable
     public func filter(_ predicate: @escaping (Key, Value) -> Bool) -> KStream<Key, Value> {
-        self.chain("filter", keyChanged: self.keyChanged) { FilterOperator(next: $0, predicate: predicate) }
+        self.transformBatches("filter", keyChanged: self.keyChanged) { records in records.filter { predicate($0.key, $0.value) } }
     }
 
     /// The records for which `predicate` does not hold.
+    @inlinable
     public func filterNot(_ predicate: @escaping (Key, Value) -> Bool) -> KStream<Key, Value> {
         self.filter { !predicate($0, $1) }
     }
 
     /// Zero or more records per record.
+    @inlinable
     public func flatMap<K2, V2>(_ transform: @escaping (Key, Value) -> [KeyValue<K2, V2>]) -> KStream<K2, V2> {
-        self.chain("flatMap", keyChanged: true) { FlatMapOperator(next: $0, transform: transform) }
+        self.transformBatches("flatMap", keyChanged: true) { records in
+            var output: [StreamRecord<K2, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                for pair in transform(record.key, record.value) {
+                    output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
+                }
+            }
+            return output
+        }
     }
 
     /// Zero or more values per record, each with the record's key.
+    @inlinable
     public func flatMapValues<V2>(_ transform: @escaping (Value) -> [V2]) -> KStream<Key, V2> {
-        self.chain("flatMapValues", keyChanged: self.keyChanged) { next in
-            FlatMapOperator(next: next, transform: { key, value in transform(value).map { KeyValue(key, $0) } })
+        self.transformBatches("flatMapValues", keyChanged: self.keyChanged) { records in
+            var output: [StreamRecord<Key, V2>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                for value in transform(record.value) {
+                    output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
+                }
+            }
+            return output
         }
     }
 
     /// A new key computed from each record.
+    @inlinable
     public func selectKey<K2>(_ selector: @escaping (Key, Value) -> K2) -> KStream<K2, Value> {
-        self.chain("selectKey", keyChanged: true) { MapOperator(next: $0, transform: { KeyValue(selector($0, $1), $1) }) }
+        self.transformBatches("selectKey", keyChanged: true) { records in
+            var output: [StreamRecord<K2, Value>] = []
+            output.reserveCapacity(records.count)
+            for record in records {
+                output.append(StreamRecord(key: selector(record.key, record.value), value: record.value, timestamp: record.timestamp,
+                                           watermark: record.watermark))
+            }
+            return output
+        }
     }
 
     /// Runs `action` on each record and passes the records on.
+    @inlinable
     public func peek(_ action: @escaping (Key, Value) -> Void) -> KStream<Key, Value> {
-        self.chain("peek", keyChanged: self.keyChanged) { PeekOperator(next: $0, action: action) }
+        self.transformBatches("peek", keyChanged: self.keyChanged) { records in
+            for record in records { action(record.key, record.value) }
+            return records
+        }
     }
 
     /// Runs `action` on each record: the end of the stream.

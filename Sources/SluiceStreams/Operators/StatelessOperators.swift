@@ -1,62 +1,20 @@
-/// `map`: a new key and value per record; event time kept.
-final class MapOperator<Key, Value, OutKey, OutValue>: ForwardingOperator<Key, Value, OutKey, OutValue> {
-    let transform: (Key, Value) -> KeyValue<OutKey, OutValue>
+/// A step that maps each batch to another (map, filter, flatMap...): the batch function is built by
+/// the DSL in the pipeline's own module, specialised for its types.
+final class BatchTransformOperator<Key, Value, OutKey, OutValue>: ForwardingOperator<Key, Value, OutKey, OutValue> {
+    let transform: ([StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]
 
-    init(next: Operator<OutKey, OutValue>, transform: @escaping (Key, Value) -> KeyValue<OutKey, OutValue>) {
+    init(next: Operator<OutKey, OutValue>, transform: @escaping ([StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]) {
         self.transform = transform
         super.init(next: next)
     }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {
-        var output: [StreamRecord<OutKey, OutValue>] = []
-        output.reserveCapacity(records.count)
-        for record in records {
-            let pair = self.transform(record.key, record.value)
-            output.append(record.with(key: pair.key, value: pair.value))
-        }
-        self.next.process(output)
-    }
-}
-
-/// `mapValues`: a new value, the key kept.
-final class MapValuesOperator<Key, Value, OutValue>: ForwardingOperator<Key, Value, Key, OutValue> {
-    let transform: (Key, Value) -> OutValue
-
-    init(next: Operator<Key, OutValue>, transform: @escaping (Key, Value) -> OutValue) {
-        self.transform = transform
-        super.init(next: next)
-    }
-
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        var output: [StreamRecord<Key, OutValue>] = []
-        output.reserveCapacity(records.count)
-        for record in records {
-            output.append(record.with(key: record.key, value: self.transform(record.key, record.value)))
-        }
-        self.next.process(output)
-    }
-}
-
-/// `compactMapValues`: a new value, or nothing.
-final class CompactMapValuesOperator<Key, Value, OutValue>: ForwardingOperator<Key, Value, Key, OutValue> {
-    let transform: (Value) -> OutValue?
-
-    init(next: Operator<Key, OutValue>, transform: @escaping (Value) -> OutValue?) {
-        self.transform = transform
-        super.init(next: next)
-    }
-
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        var output: [StreamRecord<Key, OutValue>] = []
-        output.reserveCapacity(records.count)
-        for record in records {
-            if let value = self.transform(record.value) { output.append(record.with(key: record.key, value: value)) }
-        }
+        let output = self.transform(records)
         if !output.isEmpty { self.next.process(output) }
     }
 }
 
-/// `filter` and `filterNot`.
+//// `filter` and `filterNot`.
 final class FilterOperator<Key, Value>: ForwardingOperator<Key, Value, Key, Value> {
     let predicate: (Key, Value) -> Bool
 
@@ -68,27 +26,6 @@ final class FilterOperator<Key, Value>: ForwardingOperator<Key, Value, Key, Valu
     override func process(_ records: [StreamRecord<Key, Value>]) {
         let kept = records.filter { self.predicate($0.key, $0.value) }
         if !kept.isEmpty { self.next.process(kept) }
-    }
-}
-
-/// `flatMap`: zero or more records per record, all at the input's event time.
-final class FlatMapOperator<Key, Value, OutKey, OutValue>: ForwardingOperator<Key, Value, OutKey, OutValue> {
-    let transform: (Key, Value) -> [KeyValue<OutKey, OutValue>]
-
-    init(next: Operator<OutKey, OutValue>, transform: @escaping (Key, Value) -> [KeyValue<OutKey, OutValue>]) {
-        self.transform = transform
-        super.init(next: next)
-    }
-
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        var output: [StreamRecord<OutKey, OutValue>] = []
-        output.reserveCapacity(records.count)
-        for record in records {
-            for pair in self.transform(record.key, record.value) {
-                output.append(record.with(key: pair.key, value: pair.value))
-            }
-        }
-        if !output.isEmpty { self.next.process(output) }
     }
 }
 
