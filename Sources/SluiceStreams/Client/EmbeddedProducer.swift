@@ -117,6 +117,10 @@ final class EmbeddedProducer: LogProducer {
         }
     }
 
+    func flushBuffered() throws(StreamsError) {
+        try self.appendPending()
+    }
+
     private func appendPending() throws(StreamsError) {
         let pending = self.builders
         self.builders.removeAll(keepingCapacity: true)

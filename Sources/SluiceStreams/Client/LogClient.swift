@@ -47,6 +47,10 @@ public protocol LogProducer: AnyObject {
     /// Queues a record; sent to the log in batches.
     func send(_ record: ProducerRecord, to partition: TopicPartition) throws(StreamsError)
 
+    /// Hands what is buffered to the log now (not durable, not committed): readers of
+    /// uncommitted data see it sooner, as a producer's linger ends.
+    func flushBuffered() throws(StreamsError)
+
     /// Makes everything sent so far, and then `commit` (the input offsets), durable and visible.
     func commit(_ commit: CommitRecord) throws(StreamsError)
 

@@ -194,6 +194,10 @@ final class MemoryProducer: LogProducer {
         }
     }
 
+    func flushBuffered() throws(StreamsError) {
+        for partition in self.builders.keys.sorted() { try self.append(partition) }
+    }
+
     func commit(_ commit: CommitRecord) throws(StreamsError) {
         for partition in self.builders.keys.sorted() { try self.append(partition) }
         var builder = RecordBatchBuilder()

@@ -44,9 +44,21 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
     let trigger: Trigger
     let allowedLatenessMs: Int64
 
-    /// An aggregate per key and window.
+    /// An aggregate per key and window. `@inlinable` so that the window operator's record loop is
+    /// specialised in the pipeline's module.
+    @inlinable
     public func aggregate<Accumulator, Result>(_ aggregator: Aggregator<Value, Accumulator, Result>, named name: String? = nil)
         -> KTable<Windowed<Key>, Result> {
+        self.addAggregate(aggregator, named: name) { (windowOperator: WindowAggregateOperator<Key, Value, Accumulator, Result>, records) in
+            windowOperator.processRecords(records)
+        }
+    }
+
+    @usableFromInline
+    func addAggregate<Accumulator, Result>(
+        _ aggregator: Aggregator<Value, Accumulator, Result>, named name: String?,
+        specialized: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void
+    ) -> KTable<Windowed<Key>, Result> {
         let builder = self.grouped.stream.builder
         let storeName = builder.uniqueName(name ?? "window-aggregate-\(builder.nodes.count)")
         let suffix = "\(storeName)-changelog"
@@ -72,7 +84,7 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
                 return WindowAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
                     store: WindowStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
-                    valueSerde: valueSerde, next: next)
+                    valueSerde: valueSerde, next: next, processBatch: specialized)
             }
         }
         builder.internalTopics.append(InternalTopic(suffix: suffix, kind: .changelog, writer: id))
@@ -80,6 +92,7 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
     }
 
     /// How many records per key and window.
+    @inlinable
     public func count(named name: String? = nil) -> KTable<Windowed<Key>, Int64> {
         self.aggregate(.count(), named: name)
     }

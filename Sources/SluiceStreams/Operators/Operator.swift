@@ -3,7 +3,10 @@
 ///
 /// Records move in batches; event time moves with each record (`StreamRecord.watermark`) and,
 /// between batches and when inputs are idle, through `advanceWatermark(to:)`.
+@usableFromInline
 class OperatorNode {
+    @usableFromInline init() {}
+
     /// Called once before the first record, after state stores are restored.
     func open(_ context: TaskContext) throws {}
 
@@ -25,8 +28,9 @@ class OperatorNode {
 }
 
 /// An operator that takes records of one type.
+@usableFromInline
 class Operator<Key, Value>: OperatorNode {
-    func process(_ records: [StreamRecord<Key, Value>]) {}
+    @usableFromInline func process(_ records: [StreamRecord<Key, Value>]) {}
 }
 
 /// The operators that forward to one next operator.

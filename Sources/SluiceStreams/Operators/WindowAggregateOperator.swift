@@ -5,23 +5,30 @@
 /// (`end - 1`); its state is kept for the allowed lateness after that, and a late record within it
 /// updates the window and emits the updated result; a record whose windows are all past the
 /// allowed lateness goes to the late-records topic.
+///
+/// The record loop is `@inlinable`: the DSL hands the operator a closure made in the pipeline's module
+/// (`processBatch`), where the loop is specialised for the key, value and accumulator types.
+@usableFromInline
 final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: Operator<Key, Value> {
-    let windows: Windows
-    let trigger: Trigger
-    let allowedLatenessMs: Int64
-    let aggregator: Aggregator<Value, Accumulator, Result>
-    let store: WindowStore<Key, Accumulator>
-    let valueSerde: Serde<Value>
-    let next: Operator<Windowed<Key>, Result>
+    @usableFromInline let windows: Windows
+    @usableFromInline let trigger: Trigger
+    @usableFromInline let allowedLatenessMs: Int64
+    @usableFromInline let aggregator: Aggregator<Value, Accumulator, Result>
+    @usableFromInline let store: WindowStore<Key, Accumulator>
+    @usableFromInline let valueSerde: Serde<Value>
+    @usableFromInline let next: Operator<Windowed<Key>, Result>
+    /// The specialised record loop, when the DSL made one.
+    @usableFromInline let processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)?
 
-    private var context: TaskContext!
-    private var watermark = Watermark.unknown
-    private var assigned: [Window] = []
-    private var output: [StreamRecord<Windowed<Key>, Result>] = []
-    private var lastEarlyFiringMs: Int64 = 0
+    @usableFromInline var context: TaskContext!
+    @usableFromInline var watermark = Watermark.unknown
+    @usableFromInline var assigned: [Window] = []
+    @usableFromInline var output: [StreamRecord<Windowed<Key>, Result>] = []
+    @usableFromInline var lastEarlyFiringMs: Int64 = 0
 
     init(windows: Windows, trigger: Trigger, allowedLatenessMs: Int64, aggregator: Aggregator<Value, Accumulator, Result>,
-         store: WindowStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>) {
+         store: WindowStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>,
+         processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
         self.windows = windows
         self.trigger = trigger
         self.allowedLatenessMs = allowedLatenessMs
@@ -29,6 +36,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         self.store = store
         self.valueSerde = valueSerde
         self.next = next
+        self.processBatch = processBatch
     }
 
     override func open(_ context: TaskContext) throws {
@@ -45,6 +53,15 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     override var downstream: [OperatorNode] { [self.next] }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {
+        if let processBatch = self.processBatch {
+            processBatch(self, records)
+        } else {
+            self.processRecords(records)
+        }
+    }
+
+    @inlinable
+    final func processRecords(_ records: [StreamRecord<Key, Value>]) {
         for record in records {
             if record.watermark > self.watermark { self.fire(upTo: record.watermark) }
             self.windows.assign(record.timestamp, into: &self.assigned)
@@ -76,20 +93,23 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         self.drainOutput()
     }
 
-    private func keySerdeBytes(_ key: Key) -> [UInt8]? {
+    @inlinable
+    final func keySerdeBytes(_ key: Key) -> [UInt8]? {
         self.store.keySerde.serialize(key)
     }
 
     /// Past the allowed lateness: the window's state is gone and records for it are late. The global
     /// window expires only at the end of input.
-    private func isExpired(_ window: Window) -> Bool {
+    @inlinable
+    final func isExpired(_ window: Window) -> Bool {
         guard self.watermark != Watermark.unknown else { return false }
         if window.maxTimestamp == Int64.max { return self.watermark == Watermark.end }
         let (deadline, overflow) = window.maxTimestamp.addingReportingOverflow(self.allowedLatenessMs)
         return !overflow && deadline <= self.watermark
     }
 
-    private func emit(_ window: Window, _ key: Key) {
+    @inlinable
+    final func emit(_ window: Window, _ key: Key) {
         guard let state = self.store[window, key] else { return }
         self.output.append(StreamRecord(key: Windowed(key: key, window: window), value: self.aggregator.result(state.accumulator),
                                         timestamp: window.maxTimestamp, watermark: self.watermark))
@@ -98,7 +118,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
 
     /// Advances event time: fires the windows the watermark completes, then drops those past the
     /// allowed lateness.
-    private func fire(upTo watermark: Int64) {
+    @inlinable
+    final func fire(upTo watermark: Int64) {
         let previous = self.watermark
         self.watermark = watermark
         if self.trigger != .onEveryUpdate {
@@ -113,13 +134,15 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         self.expire()
     }
 
-    private func expire() {
+    @inlinable
+    final func expire() {
         while let window = self.store.windows.first, self.isExpired(window) {
             self.store.removeWindow(window)
         }
     }
 
-    private func earlyFiring() {
+    @inlinable
+    final func earlyFiring() {
         guard case .early(let intervalMs) = self.trigger, self.context.processingTimeMs - self.lastEarlyFiringMs >= intervalMs else { return }
         self.lastEarlyFiringMs = self.context.processingTimeMs
         for window in self.store.windows where window.maxTimestamp > self.watermark {
@@ -127,7 +150,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         }
     }
 
-    private func drainOutput() {
+    @inlinable
+    final func drainOutput() {
         guard !self.output.isEmpty else { return }
         let batch = self.output
         self.output.removeAll(keepingCapacity: true)

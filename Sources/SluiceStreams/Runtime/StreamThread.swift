@@ -27,6 +27,8 @@ final class StreamThread: @unchecked Sendable {
 
     /// Longest wait for new data while idle (ms); also how often idle tasks re-check watermarks.
     static let idleWaitMs: Int64 = 5
+    /// Milliseconds at-least-once output may wait in the producer before it is appended.
+    static let lingerMs: Int64 = 5
 
     init(index: Int, tasks: [StreamTask], producer: any LogProducer, producerName: String, committed: [String: TaskCommit],
          nextBatchId: Int64, settings: StreamsSettings, client: any LogClient, metrics: StreamsMetrics) {
@@ -70,6 +72,7 @@ final class StreamThread: @unchecked Sendable {
 
     private func runContinuously() throws {
         var lastCommitMs = currentTimeMillis()
+        var lastFlushMs = lastCommitMs
         while true {
             let stopping = self.stopRequested.load(ordering: .acquiring)
             let now = currentTimeMillis()
@@ -83,6 +86,12 @@ final class StreamThread: @unchecked Sendable {
                 lastCommitMs = now
             }
             if stopping || done { return }
+            // At-least-once output is readable once appended: hand it over after a short linger, so
+            // that downstream sub-topologies do not wait for the commit.
+            if self.settings.guarantee == .atLeastOnce && (processed == 0 || now - lastFlushMs >= Self.lingerMs) {
+                try self.producer.flushBuffered()
+                lastFlushMs = now
+            }
             if processed == 0 {
                 self.waitForData()
             } else if self.settings.pollPauseMs > 0 {

@@ -14,6 +14,7 @@ public struct TaskId: Hashable, Sendable, Comparable, CustomStringConvertible {
 
 /// What a task's operators share: where output goes, the task's stores, its clocks and counters.
 /// Used by the task's thread only.
+@usableFromInline
 final class TaskContext {
     let taskId: TaskId
     let applicationId: String
@@ -31,7 +32,7 @@ final class TaskContext {
     /// The task's watermark, as operators last saw it.
     var watermark: Int64 = Watermark.unknown
     /// Wall-clock time of the current poll, for processing-time triggers.
-    var processingTimeMs: Int64 = 0
+    @usableFromInline var processingTimeMs: Int64 = 0
 
     private var partitionCounts: [String: Int32] = [:]
     private var roundRobin: Int32 = 0
@@ -91,6 +92,7 @@ final class TaskContext {
     }
 
     /// A record later than the allowed lateness goes to the late-records topic with the reason, and is counted.
+    @usableFromInline
     func lateRecord(key: [UInt8]?, value: [UInt8]?, timestamp: Int64, reason: String) {
         self.metrics.lateRecords.increment()
         self.send(topic: self.settings.lateRecordsTopic(self.applicationId), partition: nil, key: key, value: value,

@@ -5,29 +5,33 @@ import SluiceLog
 /// The state of aligned windows (tumbling, hopping, cumulate, global): per window, per key, the
 /// window's state. Windows are kept in order of end, so that the watermark fires and expires them
 /// from the front.
+@usableFromInline
 final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     let name: String
     let changelogTopic: String
-    let keySerde: Serde<Key>
+    @usableFromInline let keySerde: Serde<Key>
     let accumulatorSerde: Serde<Accumulator>
 
     /// One window's entries. A class, so that an update finds it with one lookup and changes it in place.
+    @usableFromInline
     final class Bucket {
-        var entries: [Key: WindowState<Accumulator>] = [:]
+        @usableFromInline var entries: [Key: WindowState<Accumulator>] = [:]
         /// Keys changed since the last flush, each once (`WindowState.isDirty` says whether it is listed).
-        var dirtyKeys: [Key] = []
+        @usableFromInline var dirtyKeys: [Key] = []
+        @usableFromInline init() {}
     }
 
     /// Windows with state, ascending by (end, start).
-    private(set) var windows: [Window] = []
-    private var buckets: [Window: Bucket] = [:]
+    @usableFromInline var windows: [Window] = []
+    @usableFromInline var buckets: [Window: Bucket] = [:]
     /// Buckets with changes since the last flush.
-    private var dirtyBuckets: [(Window, Bucket)] = []
-    private var dirtyBucketSet: Set<Window> = []
+    @usableFromInline var dirtyBuckets: [(Window, Bucket)] = []
+    @usableFromInline var dirtyBucketSet: Set<Window> = []
     /// Keys of windows dropped since the last flush: tombstones to write.
-    private var removed: [(Window, [Key])] = []
-    private(set) var entryCount = 0
+    @usableFromInline var removed: [(Window, [Key])] = []
+    @usableFromInline var entryCount = 0
 
+    @usableFromInline
     init(name: String, changelogTopic: String, keySerde: Serde<Key>, accumulatorSerde: Serde<Accumulator>) {
         self.name = name
         self.changelogTopic = changelogTopic
@@ -35,11 +39,13 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         self.accumulatorSerde = accumulatorSerde
     }
 
+    @inlinable
     subscript(window: Window, key: Key) -> WindowState<Accumulator>? {
         self.buckets[window]?.entries[key]
     }
 
-    private func bucket(_ window: Window) -> Bucket {
+    @inlinable
+    func bucket(_ window: Window) -> Bucket {
         if let bucket = self.buckets[window] { return bucket }
         let bucket = Bucket()
         self.buckets[window] = bucket
@@ -48,7 +54,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     }
 
     /// Updates (or creates) the state of `key` in `window`.
-    @inline(__always)
+    @inlinable @inline(__always)
     func update(_ window: Window, _ key: Key, initial: () -> Accumulator, _ body: (inout WindowState<Accumulator>) -> Void) {
         let bucket = self.bucket(window)
         let before = bucket.entries.count
@@ -67,11 +73,13 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         }
     }
 
+    @inlinable
     func entries(of window: Window) -> [Key: WindowState<Accumulator>] {
         self.buckets[window]?.entries ?? [:]
     }
 
     /// Resets the pending count of an entry after an emission; written with the next flush.
+    @inlinable
     func markEmitted(_ window: Window, _ key: Key) {
         guard let bucket = self.buckets[window], bucket.entries[key] != nil else { return }
         var needsListing = false
@@ -89,6 +97,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     }
 
     /// Drops a whole window (expired), writing tombstones for its keys.
+    @usableFromInline
     func removeWindow(_ window: Window) {
         guard let bucket = self.buckets.removeValue(forKey: window) else { return }
         self.entryCount -= bucket.entries.count
@@ -97,7 +106,8 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         if let index = self.windows.firstIndex(of: window) { self.windows.remove(at: index) }
     }
 
-    private func insertWindow(_ window: Window) {
+    @usableFromInline
+    func insertWindow(_ window: Window) {
         var low = 0
         var high = self.windows.count
         while low < high {

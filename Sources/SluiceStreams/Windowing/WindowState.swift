@@ -2,19 +2,21 @@ import NIOCore
 
 /// A window's stored state: the accumulator and how many records it took since its last emission
 /// (what count and early triggers look at).
+@usableFromInline
 struct WindowState<Accumulator> {
-    var accumulator: Accumulator
-    var pendingCount: Int64
+    @usableFromInline var accumulator: Accumulator
+    @usableFromInline var pendingCount: Int64
     /// Changed since the store's last flush (not stored).
-    var isDirty = false
+    @usableFromInline var isDirty = false
 
+    @inlinable
     init(accumulator: Accumulator, pendingCount: Int64) {
         self.accumulator = accumulator
         self.pendingCount = pendingCount
     }
 
     /// Runs `body` on the state in place.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func withDirtyFlag(_ body: (inout WindowState) -> Void) {
         body(&self)
     }

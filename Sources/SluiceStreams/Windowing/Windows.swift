@@ -51,6 +51,7 @@ public enum Windows: Sendable, Equatable {
     /// The windows of the aligned kinds (tumbling, hopping, cumulate, global) that contain `timestamp`,
     /// in increasing order of end. Sessions and sliding windows depend on other records: their
     /// operators assign them.
+    @inlinable
     func assign(_ timestamp: Int64, into windows: inout [Window]) {
         windows.removeAll(keepingCapacity: true)
         switch self {
@@ -82,6 +83,7 @@ public enum Windows: Sendable, Equatable {
 
     /// The start of the window of `size` (aligned to `offset`) holding `timestamp`, rounding toward
     /// minus infinity so that negative timestamps work too.
+    @inlinable
     static func alignedStart(_ timestamp: Int64, size: Int64, offset: Int64) -> Int64 {
         let shifted = timestamp - offset
         var remainder = shifted % size
