@@ -20,19 +20,26 @@ public final class StreamsBuilder: @unchecked Sendable {
     /// A stream of the records of `topic`. Event time is the record's timestamp unless `timestamp`
     /// reads it from the key and value (given the record's timestamp); the watermark trails the
     /// greatest event time by `outOfOrdernessMs`.
+    @inlinable
     public func stream<Key, Value>(
         _ topic: String, key: Serde<Key>, value: Serde<Value>, outOfOrdernessMs: Int64 = 0,
         timestamp: ((Key, Value, Int64) -> Int64)? = nil
     ) -> KStream<Key, Value> {
-        let id = self.addSource(topic: topic, isInternal: false, outOfOrdernessMs: outOfOrdernessMs, key: key, value: value, timestamp: timestamp)
+        let id = self.addSource(topic: topic, isInternal: false, outOfOrdernessMs: outOfOrdernessMs, key: key, value: value, timestamp: timestamp) {
+            source, batch, offsets, partition, observe, watermarkRecord in
+            try source.processRecords(batch: batch, offsets: offsets, from: partition, observe: observe, watermarkRecord: watermarkRecord)
+        }
         return KStream(builder: self, node: id, keyChanged: false)
     }
 
+    @usableFromInline
     func addSource<Key, Value>(topic: String, isInternal: Bool, outOfOrdernessMs: Int64, key: Serde<Key>, value: Serde<Value>,
-                               timestamp: ((Key, Value, Int64) -> Int64)?) -> Int {
+                               timestamp: ((Key, Value, Int64) -> Int64)?,
+                               specialized: SourceOperator<Key, Value>.BatchProcessor? = nil) -> Int {
         let spec = SourceSpec(topic: topic, isInternal: isInternal, outOfOrdernessMs: outOfOrdernessMs)
         return self.add(name: "source-\(topic)", kind: .source(spec), parents: []) { _, children in
-            SourceOperator(keySerde: key, valueSerde: value, timestamp: timestamp, next: downstreamOperator(children, Key.self, Value.self))
+            SourceOperator(keySerde: key, valueSerde: value, timestamp: timestamp, next: downstreamOperator(children, Key.self, Value.self),
+                           processBatch: specialized)
         }
     }
 

@@ -57,6 +57,7 @@ final class SinkOperator<Key, Value>: Operator<Key, Value> {
 }
 
 /// The records that carry watermarks through repartition topics.
+@usableFromInline
 enum WatermarkRecord {
     static let headerKey = "sluice.watermark"
     /// Least milliseconds of processing time between two watermark records of one writer (the end
@@ -72,6 +73,7 @@ enum WatermarkRecord {
     }
 
     /// The upstream task and watermark of a watermark record, or nil for a data record.
+    @usableFromInline
     static func decode(_ record: RecordView) -> (upstreamTask: Int32, watermark: Int64)? {
         guard record.headerCount > 0, let value = record.headerValue(Self.headerKey), value.count == 8,
               let key = record.key, key.count == 4 else {

@@ -2,6 +2,7 @@ import NIOCore
 import SluiceCore
 
 /// The entry of records read from a topic: what a task hands raw records to.
+@usableFromInline
 class RecordSource: OperatorNode {
     /// Decodes and processes the records of `batch` in `offsets`, read from `partition`. `observe`
     /// takes each record's event time and returns the task's watermark before that record; for
@@ -13,23 +14,32 @@ class RecordSource: OperatorNode {
 
 /// Decodes records with the source's serdes and timestamp extractor; a record that fails to decode
 /// goes to the dead-letter topic with the reason.
+///
+/// The record loop is `@inlinable`; `StreamsBuilder.stream` hands the operator a closure made in the
+/// pipeline's module (`processBatch`), where it is specialised for the key and value types.
+@usableFromInline
 final class SourceOperator<Key, Value>: RecordSource {
+    @usableFromInline typealias BatchProcessor = (SourceOperator, RecordBatch, Range<Int64>, TopicPartition, (Int64) -> Int64,
+                                                  ((Int32, Int64) -> Void)?) throws -> Int
     let keySerde: Serde<Key>
     let valueSerde: Serde<Value>
-    private let deserializeKey: (UnsafeRawBufferPointer?) throws -> Key
-    private let deserializeValue: (UnsafeRawBufferPointer?) throws -> Value
-    let timestamp: ((Key, Value, Int64) -> Int64)?
-    let next: Operator<Key, Value>
-    private var context: TaskContext!
-    private var batch: [StreamRecord<Key, Value>] = []
+    @usableFromInline let deserializeKey: (UnsafeRawBufferPointer?) throws -> Key
+    @usableFromInline let deserializeValue: (UnsafeRawBufferPointer?) throws -> Value
+    @usableFromInline let timestamp: ((Key, Value, Int64) -> Int64)?
+    @usableFromInline let next: Operator<Key, Value>
+    @usableFromInline let processBatch: BatchProcessor?
+    @usableFromInline var context: TaskContext!
+    @usableFromInline var batch: [StreamRecord<Key, Value>] = []
 
-    init(keySerde: Serde<Key>, valueSerde: Serde<Value>, timestamp: ((Key, Value, Int64) -> Int64)?, next: Operator<Key, Value>) {
+    init(keySerde: Serde<Key>, valueSerde: Serde<Value>, timestamp: ((Key, Value, Int64) -> Int64)?, next: Operator<Key, Value>,
+         processBatch: BatchProcessor? = nil) {
         self.keySerde = keySerde
         self.valueSerde = valueSerde
         self.deserializeKey = keySerde.makeViewDeserializer()
         self.deserializeValue = valueSerde.makeViewDeserializer()
         self.timestamp = timestamp
         self.next = next
+        self.processBatch = processBatch
     }
 
     override func open(_ context: TaskContext) throws {
@@ -44,6 +54,17 @@ final class SourceOperator<Key, Value>: RecordSource {
 
     override func process(batch: RecordBatch, offsets: Range<Int64>, from partition: TopicPartition, observe: (Int64) -> Int64,
                           watermarkRecord: ((Int32, Int64) -> Void)?) throws -> Int {
+        if let processBatch = self.processBatch {
+            return try withoutActuallyEscaping(observe) { observe in
+                try processBatch(self, batch, offsets, partition, observe, watermarkRecord)
+            }
+        }
+        return try self.processRecords(batch: batch, offsets: offsets, from: partition, observe: observe, watermarkRecord: watermarkRecord)
+    }
+
+    @inlinable
+    final func processRecords(batch: RecordBatch, offsets: Range<Int64>, from partition: TopicPartition, observe: (Int64) -> Int64,
+                              watermarkRecord: ((Int32, Int64) -> Void)?) throws -> Int {
         self.batch.removeAll(keepingCapacity: true)
         var read = 0
         try batch.forEachRecordView { record in
@@ -72,7 +93,8 @@ final class SourceOperator<Key, Value>: RecordSource {
         return read
     }
 
-    private func deliver() {
+    @inlinable
+    final func deliver() {
         guard !self.batch.isEmpty else { return }
         self.context.metrics.recordsIn.increment(by: self.batch.count)
         self.next.process(self.batch)

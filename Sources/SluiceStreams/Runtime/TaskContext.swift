@@ -20,7 +20,7 @@ final class TaskContext {
     let applicationId: String
     let producer: any LogProducer
     let client: any LogClient
-    let metrics: StreamsMetrics
+    @usableFromInline let metrics: StreamsMetrics
     let settings: StreamsSettings
     /// Where the task's stores keep snapshots.
     let stateDirectory: String
@@ -83,6 +83,7 @@ final class TaskContext {
     }
 
     /// A record the pipeline cannot process goes to the dead-letter topic with the reason, never lost silently.
+    @usableFromInline
     func deadLetter(key: [UInt8]?, value: [UInt8]?, timestamp: Int64, reason: String, source: TopicPartition, offset: Int64) {
         self.metrics.deadLetterRecords.increment()
         self.send(topic: self.settings.deadLetterTopic(self.applicationId), partition: nil, key: key, value: value, timestamp: timestamp,

@@ -44,12 +44,29 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         self.buckets[window]?.entries[key]
     }
 
+    /// The buckets used last (a record's windows are mostly the previous record's): found by comparing
+    /// a few windows rather than hashing.
+    @usableFromInline var recentWindows: [Window] = []
+    @usableFromInline var recentBuckets: [Bucket] = []
+    @usableFromInline static var recentCountMax: Int { 8 }
+
     @inlinable
     func bucket(_ window: Window) -> Bucket {
-        if let bucket = self.buckets[window] { return bucket }
-        let bucket = Bucket()
-        self.buckets[window] = bucket
-        self.insertWindow(window)
+        for index in self.recentWindows.indices where self.recentWindows[index] == window { return self.recentBuckets[index] }
+        let bucket: Bucket
+        if let existing = self.buckets[window] {
+            bucket = existing
+        } else {
+            bucket = Bucket()
+            self.buckets[window] = bucket
+            self.insertWindow(window)
+        }
+        if self.recentWindows.count >= Self.recentCountMax {
+            self.recentWindows.removeFirst()
+            self.recentBuckets.removeFirst()
+        }
+        self.recentWindows.append(window)
+        self.recentBuckets.append(bucket)
         return bucket
     }
 
@@ -100,6 +117,10 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     @usableFromInline
     func removeWindow(_ window: Window) {
         guard let bucket = self.buckets.removeValue(forKey: window) else { return }
+        if let index = self.recentWindows.firstIndex(of: window) {
+            self.recentWindows.remove(at: index)
+            self.recentBuckets.remove(at: index)
+        }
         self.entryCount -= bucket.entries.count
         self.removed.append((window, Array(bucket.entries.keys)))
         bucket.dirtyKeys.removeAll()
@@ -149,6 +170,8 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     func restore(_ context: TaskContext) throws {
         self.windows.removeAll()
         self.buckets.removeAll()
+        self.recentWindows.removeAll()
+        self.recentBuckets.removeAll()
         self.dirtyBuckets.removeAll()
         self.dirtyBucketSet.removeAll()
         self.removed.removeAll()
@@ -162,6 +185,8 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
             } else if let bucket = self.buckets[windowed.window], bucket.entries.removeValue(forKey: windowed.key) != nil {
                 self.entryCount -= 1
                 if bucket.entries.isEmpty {
+                    self.recentWindows.removeAll()
+                    self.recentBuckets.removeAll()
                     self.buckets.removeValue(forKey: windowed.window)
                     if let index = self.windows.firstIndex(of: windowed.window) { self.windows.remove(at: index) }
                 }
