@@ -209,17 +209,18 @@ struct AuctionCount: Sendable, Hashable {
     static var serde: Serde<AuctionCount> {
         Serde(
             serialize: { value in
-                var buffer = ByteBufferAllocator().buffer(capacity: 16)
-                buffer.writeInteger(value.auction)
-                buffer.writeInteger(value.count)
-                return Array(buffer.readableBytesView)
-            },
-            deserialize: { input in
-                guard let buffer = input, let auction = buffer.getInteger(at: buffer.readerIndex, as: Int64.self),
-                      let count = buffer.getInteger(at: buffer.readerIndex + 8, as: Int64.self) else {
-                    throw DeserializationError("an auction count needs 16 bytes")
+                withUnsafeTemporaryAllocation(of: Int64.self, capacity: 2) { words in
+                    words[0] = value.auction.bigEndian
+                    words[1] = value.count.bigEndian
+                    return Array(UnsafeRawBufferPointer(words))
                 }
-                return AuctionCount(auction: auction, count: count)
+            },
+            makeViewDeserializer: {
+                { bytes in
+                    guard let bytes, bytes.count == 16 else { throw DeserializationError("an auction count needs 16 bytes") }
+                    return AuctionCount(auction: Int64(bigEndian: bytes.loadUnaligned(as: Int64.self)),
+                                        count: Int64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: Int64.self)))
+                }
             }
         )
     }

@@ -17,15 +17,13 @@ final class EmbeddedProducer: LogProducer {
     let epoch: Int16
     let offsetsPartition: Partition
 
-    private var builders: [TopicPartition: RecordBatchBuilder] = [:]
+    private var buffers: PartitionBuffers
     private var sequences: [TopicPartition: Int32] = [:]
     /// Partitions written in the open transaction, with the first offset written in each.
     private var transaction: [TopicPartition: Int64] = [:]
     /// Partitions written since the last commit (at-least-once flushes them).
     private var written: Set<TopicPartition> = []
 
-    /// A builder is appended once its records reach this size, commit or not: bounded memory.
-    static let batchBytesMax = 512 * 1024
     /// Producer ids of the engine live above those the broker hands out (which count up from 0).
     static let producerIdBase: Int64 = 1 << 52
 
@@ -34,6 +32,12 @@ final class EmbeddedProducer: LogProducer {
         self.id = id
         self.isTransactional = transactional
         self.producerId = Self.producerId(for: id)
+        var template = RecordBatchBuilder()
+        if transactional {
+            template.isTransactional = true
+            template.producerId = self.producerId
+        }
+        self.buffers = PartitionBuffers(template: template)
         try client.ensureTopic(offsetsTopic, partitionCount: 1, compacted: true)
         self.offsetsPartition = try client.partition(TopicPartition(offsetsTopic, 0))
 
@@ -59,6 +63,13 @@ final class EmbeddedProducer: LogProducer {
             throw StreamsError(.fenced, "producer \(id) exhausted its epochs; give the application a new id")
         }
         self.epoch = previousEpoch + 1
+        if transactional {
+            var template = RecordBatchBuilder()
+            template.isTransactional = true
+            template.producerId = self.producerId
+            template.producerEpoch = self.epoch
+            self.buffers = PartitionBuffers(template: template)
+        }
         if !open.isEmpty {
             let decided = try client.committedRecords(offsetsTopic: offsetsTopic).last { $0.producerId == id }?.transactionPartitions ?? []
             for (partition, first) in open {
@@ -80,13 +91,13 @@ final class EmbeddedProducer: LogProducer {
         return Self.producerIdBase | Int64(hash & ((1 << 44) - 1))
     }
 
-    func send(_ record: ProducerRecord, to partition: TopicPartition) throws(StreamsError) {
-        var builder = self.builders.removeValue(forKey: partition) ?? self.newBuilder()
-        builder.append(record)
-        if builder.encodedByteCount >= Self.batchBytesMax {
-            try self.append(builder, to: partition)
-        } else {
-            self.builders[partition] = builder
+    func slot(for partition: TopicPartition) -> Int {
+        self.buffers.slot(partition)
+    }
+
+    func send(_ record: ProducerRecord, slot: Int) throws(StreamsError) {
+        if self.buffers.append(record, slot: slot), let full = self.buffers.take(slot) {
+            try self.append(full, to: self.buffers.partitions[slot])
         }
     }
 
@@ -122,11 +133,7 @@ final class EmbeddedProducer: LogProducer {
     }
 
     private func appendPending() throws(StreamsError) {
-        let pending = self.builders
-        self.builders.removeAll(keepingCapacity: true)
-        for (partition, builder) in pending.sorted(by: { $0.key < $1.key }) where builder.recordCount > 0 {
-            try self.append(builder, to: partition)
-        }
+        for (partition, builder) in self.buffers.takeAll() { try self.append(builder, to: partition) }
     }
 
     func commit(_ commit: CommitRecord) throws(StreamsError) {
@@ -141,8 +148,7 @@ final class EmbeddedProducer: LogProducer {
         for topicPartition in touched.sorted() { try Self.sync(try self.client.partition(topicPartition)) }
         // The commit record itself; in a transaction it is the last write before the decision.
         let offsetsTopicPartition = self.offsetsPartition.topicPartition
-        self.send(commitRecord: record)
-        try self.append(self.builders.removeValue(forKey: offsetsTopicPartition)!, to: offsetsTopicPartition)
+        try self.append(self.commitRecordBatch(record), to: offsetsTopicPartition)
         try Self.sync(self.offsetsPartition)
         if self.isTransactional {
             try self.writeMarker(commit: true, to: self.offsetsPartition)
@@ -155,14 +161,14 @@ final class EmbeddedProducer: LogProducer {
         self.written.removeAll(keepingCapacity: true)
     }
 
-    private func send(commitRecord: CommitRecord) {
+    private func commitRecordBatch(_ commitRecord: CommitRecord) -> RecordBatchBuilder {
         var builder = self.newBuilder()
         builder.append(ProducerRecord(key: Array(self.id.utf8), value: commitRecord.encoded(), timestamp: currentTimeMillis()))
-        self.builders[self.offsetsPartition.topicPartition] = builder
+        return builder
     }
 
     func abort() throws(StreamsError) {
-        self.builders.removeAll(keepingCapacity: true)
+        self.buffers.discardAll()
         guard self.isTransactional else { return }
         for topicPartition in self.transaction.keys.sorted() {
             try self.writeMarker(commit: false, to: try self.client.partition(topicPartition))
@@ -172,7 +178,7 @@ final class EmbeddedProducer: LogProducer {
     }
 
     func close() {
-        self.builders.removeAll()
+        self.buffers.discardAll()
     }
 
     private func writeMarker(commit: Bool, to partition: Partition) throws(StreamsError) {

@@ -44,8 +44,11 @@ public struct PartitionOffsets: Sendable, Equatable {
 /// together or not at all; without one (at-least-once) a commit makes the output durable, then
 /// records the offsets.
 public protocol LogProducer: AnyObject {
-    /// Queues a record; sent to the log in batches.
-    func send(_ record: ProducerRecord, to partition: TopicPartition) throws(StreamsError)
+    /// The slot of a partition: `send(_:slot:)` then writes to it without looking the partition up again.
+    func slot(for partition: TopicPartition) -> Int
+
+    /// Queues a record for the partition of `slot`; sent to the log in batches.
+    func send(_ record: ProducerRecord, slot: Int) throws(StreamsError)
 
     /// Hands what is buffered to the log now (not durable, not committed): readers of
     /// uncommitted data see it sooner, as a producer's linger ends.
@@ -64,5 +67,12 @@ public protocol LogProducer: AnyObject {
 extension EmbeddedLogClient {
     public func settleProducer(id: String, writes topics: [String], offsetsTopic: String) throws(StreamsError) {
         try self.makeProducer(id: id, transactional: true, writes: topics, offsetsTopic: offsetsTopic).close()
+    }
+}
+
+extension LogProducer {
+    /// Queues a record for `partition`.
+    public func send(_ record: ProducerRecord, to partition: TopicPartition) throws(StreamsError) {
+        try self.send(record, slot: self.slot(for: partition))
     }
 }

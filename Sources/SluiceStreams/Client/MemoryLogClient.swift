@@ -170,7 +170,7 @@ final class MemoryProducer: LogProducer {
     let client: MemoryLogClient
     let offsetsTopic: String
     let id: String
-    private var builders: [TopicPartition: RecordBatchBuilder] = [:]
+    private var buffers = PartitionBuffers(template: RecordBatchBuilder())
 
     init(client: MemoryLogClient, offsetsTopic: String, id: String) {
         self.client = client
@@ -178,13 +178,17 @@ final class MemoryProducer: LogProducer {
         self.id = id
     }
 
-    func send(_ record: ProducerRecord, to partition: TopicPartition) throws(StreamsError) {
-        self.builders[partition, default: RecordBatchBuilder()].append(record)
-        if self.builders[partition]!.encodedByteCount >= EmbeddedProducer.batchBytesMax { try self.append(partition) }
+    func slot(for partition: TopicPartition) -> Int {
+        self.buffers.slot(partition)
     }
 
-    private func append(_ partition: TopicPartition) throws(StreamsError) {
-        guard let builder = self.builders.removeValue(forKey: partition), builder.recordCount > 0 else { return }
+    func send(_ record: ProducerRecord, slot: Int) throws(StreamsError) {
+        if self.buffers.append(record, slot: slot), let full = self.buffers.take(slot) {
+            try self.append(full, to: self.buffers.partitions[slot])
+        }
+    }
+
+    private func append(_ builder: RecordBatchBuilder, to partition: TopicPartition) throws(StreamsError) {
         do {
             try self.client.append(try builder.build(), to: partition)
         } catch let error as StreamsError {
@@ -195,22 +199,21 @@ final class MemoryProducer: LogProducer {
     }
 
     func flushBuffered() throws(StreamsError) {
-        for partition in self.builders.keys.sorted() { try self.append(partition) }
+        for (partition, builder) in self.buffers.takeAll() { try self.append(builder, to: partition) }
     }
 
     func commit(_ commit: CommitRecord) throws(StreamsError) {
-        for partition in self.builders.keys.sorted() { try self.append(partition) }
+        try self.flushBuffered()
         var builder = RecordBatchBuilder()
         builder.append(ProducerRecord(key: Array(self.id.utf8), value: commit.encoded(), timestamp: currentTimeMillis()))
-        self.builders[TopicPartition(self.offsetsTopic, 0)] = builder
-        try self.append(TopicPartition(self.offsetsTopic, 0))
+        try self.append(builder, to: TopicPartition(self.offsetsTopic, 0))
     }
 
     func abort() throws(StreamsError) {
-        self.builders.removeAll()
+        self.buffers.discardAll()
     }
 
     func close() {
-        self.builders.removeAll()
+        self.buffers.discardAll()
     }
 }

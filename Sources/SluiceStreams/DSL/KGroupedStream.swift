@@ -1,8 +1,15 @@
 /// A stream grouped by key, ready to aggregate: Kafka Streams' `KGroupedStream`.
 public struct KGroupedStream<Key: Hashable, Value> {
-    let stream: KStream<Key, Value>
-    let keySerde: Serde<Key>
-    let valueSerde: Serde<Value>
+    @usableFromInline let stream: KStream<Key, Value>
+    @usableFromInline let keySerde: Serde<Key>
+    @usableFromInline let valueSerde: Serde<Value>
+
+    @usableFromInline
+    init(stream: KStream<Key, Value>, keySerde: Serde<Key>, valueSerde: Serde<Value>) {
+        self.stream = stream
+        self.keySerde = keySerde
+        self.valueSerde = valueSerde
+    }
 
     /// A running aggregate per key: a table whose every update flows downstream.
     public func aggregate<Accumulator, Result>(_ aggregator: Aggregator<Value, Accumulator, Result>, named name: String? = nil) -> KTable<Key, Result> {

@@ -188,31 +188,55 @@ public struct KStream<Key, Value> {
 
     /// Writes the stream to `topic`, partitioned by murmur2 of the key bytes (Kafka's default) unless
     /// `partitioner` picks the partition from the key, the value and the partition count.
+    @inlinable
     public func to(_ topic: String, key: Serde<Key>, value: Serde<Value>, partitioner: ((Key, Value, Int32) -> Int32)? = nil) {
+        self.addSink(topic, key: key, value: value, partitioner: partitioner) { sink, records in sink.processRecords(records) }
+    }
+
+    @usableFromInline
+    func addSink(_ topic: String, key: Serde<Key>, value: Serde<Value>, partitioner: ((Key, Value, Int32) -> Int32)?,
+                 specialized: @escaping (SinkOperator<Key, Value>, [StreamRecord<Key, Value>]) -> Void) {
         _ = self.builder.add(name: "sink-\(topic)", kind: .sink(SinkSpec(topic: topic, isInternal: false)), parents: [self.node]) { _, _ in
-            SinkOperator(topic: topic, keySerde: key, valueSerde: value, partitioner: partitioner, carriesWatermarks: false)
+            SinkOperator(topic: topic, keySerde: key, valueSerde: value, partitioner: partitioner, carriesWatermarks: false, processBatch: specialized)
         }
     }
 
     /// Writes the stream through an internal topic partitioned by key, and reads it back: each key
     /// then lives on one task. Event time crosses with it.
+    @inlinable
     public func repartition(key: Serde<Key>, value: Serde<Value>, partitionCount: Int32? = nil, name: String? = nil) -> KStream<Key, Value> {
+        self.addRepartition(key: key, value: value, partitionCount: partitionCount, name: name,
+                            specializedSink: { sink, records in sink.processRecords(records) },
+                            specializedSource: { source, batch, offsets, partition, observe, watermarkRecord in
+                                try source.processRecords(batch: batch, offsets: offsets, from: partition, observe: observe,
+                                                          watermarkRecord: watermarkRecord)
+                            })
+    }
+
+    @usableFromInline
+    func addRepartition(key: Serde<Key>, value: Serde<Value>, partitionCount: Int32?, name: String?,
+                        specializedSink: @escaping (SinkOperator<Key, Value>, [StreamRecord<Key, Value>]) -> Void,
+                        specializedSource: @escaping SourceOperator<Key, Value>.BatchProcessor) -> KStream<Key, Value> {
         let suffix = self.builder.uniqueName(name ?? "repartition-\(self.builder.nodes.count)") + "-repartition"
         let sink = self.builder.add(name: "sink-\(suffix)", kind: .sink(SinkSpec(topic: suffix, isInternal: true)), parents: [self.node]) { context, _ in
-            SinkOperator(topic: context.internalTopicName(suffix), keySerde: key, valueSerde: value, partitioner: nil, carriesWatermarks: true)
+            SinkOperator(topic: context.internalTopicName(suffix), keySerde: key, valueSerde: value, partitioner: nil, carriesWatermarks: true,
+                         processBatch: specializedSink)
         }
         self.builder.internalTopics.append(InternalTopic(suffix: suffix, kind: .repartition(partitionCount: partitionCount), writer: sink))
-        let source = self.builder.addSource(topic: suffix, isInternal: true, outOfOrdernessMs: 0, key: key, value: value, timestamp: nil)
+        let source = self.builder.addSource(topic: suffix, isInternal: true, outOfOrdernessMs: 0, key: key, value: value, timestamp: nil,
+                                            specialized: specializedSource)
         return KStream(builder: self.builder, node: source, keyChanged: false)
     }
 
     /// Groups by the current key, repartitioning first when an earlier step may have changed keys.
+    @inlinable
     public func groupByKey(key: Serde<Key>, value: Serde<Value>) -> KGroupedStream<Key, Value> where Key: Hashable {
         let stream = self.keyChanged ? self.repartition(key: key, value: value) : self
         return KGroupedStream(stream: stream, keySerde: key, valueSerde: value)
     }
 
     /// Groups by a new key, through a repartition topic.
+    @inlinable
     public func groupBy<K2: Hashable>(_ selector: @escaping (Key, Value) -> K2, key: Serde<K2>, value: Serde<Value>) -> KGroupedStream<K2, Value> {
         self.selectKey(selector).groupByKey(key: key, value: value)
     }

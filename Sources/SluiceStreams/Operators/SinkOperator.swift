@@ -7,17 +7,23 @@ import SluiceLog
 /// A repartition sink also carries event time across: when the task's watermark moves it writes a
 /// watermark record (header `sluice.watermark`, the upstream task in the key) to every partition,
 /// and the reading task takes the minimum over its upstream tasks (DESIGN.md).
+@usableFromInline
 final class SinkOperator<Key, Value>: Operator<Key, Value> {
-    let topic: String
-    let keySerde: Serde<Key>
-    let valueSerde: Serde<Value>
-    let partitioner: ((Key, Value, Int32) -> Int32)?
+    @usableFromInline let topic: String
+    @usableFromInline let keySerde: Serde<Key>
+    @usableFromInline let valueSerde: Serde<Value>
+    @usableFromInline let partitioner: ((Key, Value, Int32) -> Int32)?
     let carriesWatermarks: Bool
-    private var context: TaskContext!
+    /// The record loop specialised in the pipeline's module, when the DSL made one.
+    @usableFromInline let processBatch: ((SinkOperator, [StreamRecord<Key, Value>]) -> Void)?
+    @usableFromInline var context: TaskContext!
+    @usableFromInline var slots: [Int] = []
     private var watermarkSent = Watermark.unknown
     private var watermarkSentAtMs: Int64 = 0
 
-    init(topic: String, keySerde: Serde<Key>, valueSerde: Serde<Value>, partitioner: ((Key, Value, Int32) -> Int32)?, carriesWatermarks: Bool) {
+    init(topic: String, keySerde: Serde<Key>, valueSerde: Serde<Value>, partitioner: ((Key, Value, Int32) -> Int32)?, carriesWatermarks: Bool,
+         processBatch: ((SinkOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
+        self.processBatch = processBatch
         self.topic = topic
         self.keySerde = keySerde
         self.valueSerde = valueSerde
@@ -27,15 +33,30 @@ final class SinkOperator<Key, Value>: Operator<Key, Value> {
 
     override func open(_ context: TaskContext) throws {
         self.context = context
-        _ = try context.partitionCount(of: self.topic)
+        self.slots = try context.slots(for: self.topic)
     }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {
-        let partitionCount = (try? self.context.partitionCount(of: self.topic)) ?? 1
+        if let processBatch = self.processBatch {
+            processBatch(self, records)
+        } else {
+            self.processRecords(records)
+        }
+    }
+
+    @inlinable
+    final func processRecords(_ records: [StreamRecord<Key, Value>]) {
+        let partitionCount = Int32(self.slots.count)
         for record in records {
+            let key = self.keySerde.serialize(record.key)
             let partition = self.partitioner.map { $0(record.key, record.value, partitionCount) }
-            self.context.send(topic: self.topic, partition: partition, key: self.keySerde.serialize(record.key),
-                              value: self.valueSerde.serialize(record.value), timestamp: record.timestamp)
+                ?? self.context.partition(forKey: key, partitionCount: partitionCount)
+            guard partition >= 0 && partition < partitionCount else {
+                self.context.failure = self.context.failure
+                    ?? StreamsError(.invalidTopology, "the partitioner of \(self.topic) chose partition \(partition) of \(partitionCount)")
+                return
+            }
+            self.context.send(slot: self.slots[Int(partition)], key: key, value: self.valueSerde.serialize(record.value), timestamp: record.timestamp)
         }
         self.context.metrics.recordsOut.increment(by: records.count)
     }

@@ -28,7 +28,7 @@ final class TaskContext {
     var stores: [any StateStore] = []
     /// The first error an operator hit on the record path (which cannot throw): the task stops at
     /// the end of the batch and reports it.
-    var failure: (any Error)?
+    @usableFromInline var failure: (any Error)?
     /// The task's watermark, as operators last saw it.
     var watermark: Int64 = Watermark.unknown
     /// Wall-clock time of the current poll, for processing-time triggers.
@@ -36,6 +36,9 @@ final class TaskContext {
 
     private var partitionCounts: [String: Int32] = [:]
     private var roundRobin: Int32 = 0
+    private var topicSlots: [String: [Int]] = [:]
+    private var lastSlotsTopic = ""
+    private var lastSlots: [Int] = []
 
     init(taskId: TaskId, applicationId: String, producer: any LogProducer, client: any LogClient, metrics: StreamsMetrics,
          settings: StreamsSettings, stateDirectory: String) {
@@ -63,20 +66,47 @@ final class TaskContext {
               headers: [(key: String, value: [UInt8]?)] = []) {
         guard self.failure == nil else { return }
         do throws(StreamsError) {
-            let target: Int32
-            if let partition {
-                target = partition
-            } else {
-                let count = try self.partitionCount(of: topic)
-                if let key {
-                    target = Murmur2.partition(forKey: key, partitionCount: count)
-                } else {
-                    target = self.roundRobin % count
-                    self.roundRobin &+= 1
-                }
+            let slots = try self.slots(for: topic)
+            let target = partition ?? self.partition(forKey: key, partitionCount: Int32(slots.count))
+            guard target >= 0 && Int(target) < slots.count else {
+                throw StreamsError(.invalidTopology, "partition \(target) of \(topic) does not exist")
             }
-            try self.producer.send(ProducerRecord(key: key, value: value, headers: headers, timestamp: timestamp),
-                                   to: TopicPartition(topic, target))
+            try self.producer.send(ProducerRecord(key: key, value: value, headers: headers, timestamp: timestamp), slot: slots[Int(target)])
+        } catch {
+            self.failure = error
+        }
+    }
+
+    /// Kafka's default partitioner: murmur2 of the key bytes; keyless records round-robin.
+    @usableFromInline
+    func partition(forKey key: [UInt8]?, partitionCount: Int32) -> Int32 {
+        if let key { return Murmur2.partition(forKey: key, partitionCount: partitionCount) }
+        self.roundRobin &+= 1
+        return self.roundRobin % partitionCount
+    }
+
+    /// The producer slots of `topic`'s partitions (looked up once per topic).
+    func slots(for topic: String) throws(StreamsError) -> [Int] {
+        if topic == self.lastSlotsTopic { return self.lastSlots }
+        if let slots = self.topicSlots[topic] {
+            self.lastSlotsTopic = topic
+            self.lastSlots = slots
+            return slots
+        }
+        let count = try self.partitionCount(of: topic)
+        let slots = (0..<count).map { self.producer.slot(for: TopicPartition(topic, $0)) }
+        self.topicSlots[topic] = slots
+        self.lastSlotsTopic = topic
+        self.lastSlots = slots
+        return slots
+    }
+
+    /// Sends a record to a producer slot (from `slots(for:)`).
+    @usableFromInline
+    func send(slot: Int, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) {
+        guard self.failure == nil else { return }
+        do {
+            try self.producer.send(ProducerRecord(key: key, value: value, timestamp: timestamp), slot: slot)
         } catch {
             self.failure = error
         }
