@@ -56,15 +56,21 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
     @inlinable
     public func aggregate<Accumulator, Result>(_ aggregator: Aggregator<Value, Accumulator, Result>, named name: String? = nil)
         -> KTable<Windowed<Key>, Result> {
-        self.addAggregate(aggregator, named: name) { (windowOperator: WindowAggregateOperator<Key, Value, Accumulator, Result>, records) in
-            windowOperator.processRecords(records)
-        }
+        self.addAggregate(
+            aggregator, named: name,
+            specialized: { (windowOperator: WindowAggregateOperator<Key, Value, Accumulator, Result>, records) in
+                windowOperator.processRecords(records)
+            },
+            specializedSessions: { (sessionOperator: SessionAggregateOperator<Key, Value, Accumulator, Result>, records) in
+                sessionOperator.processRecords(records)
+            })
     }
 
     @usableFromInline
     func addAggregate<Accumulator, Result>(
         _ aggregator: Aggregator<Value, Accumulator, Result>, named name: String?,
-        specialized: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void
+        specialized: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void,
+        specializedSessions: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void
     ) -> KTable<Windowed<Key>, Result> {
         let builder = self.grouped.stream.builder
         let storeName = builder.uniqueName(name ?? "window-aggregate-\(builder.nodes.count)")
@@ -84,7 +90,7 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
                 return SessionAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
                     store: SessionStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
-                    valueSerde: valueSerde, next: next)
+                    valueSerde: valueSerde, next: next, processBatch: specializedSessions)
             case .sliding:
                 throw StreamsError(.invalidTopology, "sliding windows are not available yet (\(storeName)); use hopping windows")
             default:

@@ -1,22 +1,28 @@
 /// Aggregates records per key in session windows: a record opens `[t, t + gap)`, and sessions that
 /// touch or overlap merge (their accumulators merged), as Flink's merging windows do. A session
 /// fires when the watermark reaches its end and is dropped after the allowed lateness.
+///
+/// The record loop is `@inlinable` and specialised in the pipeline's module, as the aligned windows' is.
+@usableFromInline
 final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>: Operator<Key, Value> {
-    let gap: Int64
-    let trigger: Trigger
-    let allowedLatenessMs: Int64
-    let aggregator: Aggregator<Value, Accumulator, Result>
-    let store: SessionStore<Key, Accumulator>
-    let valueSerde: Serde<Value>
-    let next: Operator<Windowed<Key>, Result>
+    @usableFromInline let gap: Int64
+    @usableFromInline let trigger: Trigger
+    @usableFromInline let allowedLatenessMs: Int64
+    @usableFromInline let aggregator: Aggregator<Value, Accumulator, Result>
+    @usableFromInline let store: SessionStore<Key, Accumulator>
+    @usableFromInline let valueSerde: Serde<Value>
+    @usableFromInline let next: Operator<Windowed<Key>, Result>
+    /// The record loop specialised in the pipeline's module, when the DSL made one.
+    @usableFromInline let processBatch: ((SessionAggregateOperator, [StreamRecord<Key, Value>]) -> Void)?
 
-    private var context: TaskContext!
-    private var watermark = Watermark.unknown
-    private var output: [StreamRecord<Windowed<Key>, Result>] = []
-    private var lastEarlyFiringMs: Int64 = 0
+    @usableFromInline var context: TaskContext!
+    @usableFromInline var watermark = Watermark.unknown
+    @usableFromInline var output: [StreamRecord<Windowed<Key>, Result>] = []
+    @usableFromInline var lastEarlyFiringMs: Int64 = 0
 
     init(windows: Windows, trigger: Trigger, allowedLatenessMs: Int64, aggregator: Aggregator<Value, Accumulator, Result>,
-         store: SessionStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>) {
+         store: SessionStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>,
+         processBatch: ((SessionAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
         guard case .session(let gap) = windows else { preconditionFailure("session operator for \(windows)") }
         self.gap = gap
         self.trigger = trigger
@@ -25,6 +31,7 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         self.store = store
         self.valueSerde = valueSerde
         self.next = next
+        self.processBatch = processBatch
     }
 
     override func open(_ context: TaskContext) throws {
@@ -39,7 +46,8 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         self.next.restoreWatermark(watermark)
     }
 
-    private func isExpired(_ window: Window) -> Bool {
+    @inlinable
+    final func isExpired(_ window: Window) -> Bool {
         guard self.watermark != Watermark.unknown else { return false }
         if self.watermark == Watermark.end { return true }
         let (deadline, overflow) = window.maxTimestamp.addingReportingOverflow(self.allowedLatenessMs)
@@ -47,30 +55,32 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
     }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {
+        if let processBatch = self.processBatch {
+            processBatch(self, records)
+        } else {
+            self.processRecords(records)
+        }
+    }
+
+    @inlinable
+    final func processRecords(_ records: [StreamRecord<Key, Value>]) {
         let merge = self.aggregator.merge!
         for record in records {
             if record.watermark > self.watermark { self.fire(upTo: record.watermark) }
             let (end, overflow) = record.timestamp.addingReportingOverflow(self.gap)
             let window = Window(start: record.timestamp, end: overflow ? Int64.max - 1 : end)
-            if self.isExpired(self.store.mergedWindow(record.key, window)) {
+            if self.watermark != Watermark.unknown && self.isExpired(self.store.mergedWindow(record.key, window)) {
                 self.context.lateRecord(key: self.store.keySerde.serialize(record.key), value: self.valueSerde.serialize(record.value),
                                         timestamp: record.timestamp,
                                         reason: "event time \(record.timestamp) is behind watermark \(self.watermark) by more than the session gap and the allowed lateness of \(self.allowedLatenessMs) ms")
                 continue
             }
-            let session = self.store.mergeInto(record.key, window) { states in
-                var merged = WindowState(accumulator: self.aggregator.initial(), pendingCount: 0)
-                for state in states {
-                    merge(&merged.accumulator, state.accumulator)
-                    merged.pendingCount += state.pendingCount
-                }
-                return merged
-            }
             var emit = false
-            self.store.update(record.key, session) { state in
+            let trigger = self.trigger
+            let session = self.store.add(record.key, window, initial: self.aggregator.initial, merge: merge) { state in
                 self.aggregator.add(&state.accumulator, record.value)
                 state.pendingCount += 1
-                switch self.trigger {
+                switch trigger {
                 case .onEveryUpdate: emit = true
                 case .onCount(let count): emit = state.pendingCount >= count
                 case .onWatermark, .early: break
@@ -82,14 +92,16 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         self.drainOutput()
     }
 
-    private func emit(_ key: Key, _ window: Window) {
+    @inlinable
+    final func emit(_ key: Key, _ window: Window) {
         guard let state = self.store.state(key, window) else { return }
         self.output.append(StreamRecord(key: Windowed(key: key, window: window), value: self.aggregator.result(state.accumulator),
                                         timestamp: window.maxTimestamp, watermark: self.watermark))
         self.store.update(key, window) { $0.pendingCount = 0 }
     }
 
-    private func fire(upTo watermark: Int64) {
+    @inlinable
+    final func fire(upTo watermark: Int64) {
         self.watermark = watermark
         while let timer = self.store.popTimer(ifAtOrBefore: watermark) {
             guard let state = self.store.state(timer.key, timer.window) else { continue }  // merged away or removed
@@ -104,7 +116,8 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         }
     }
 
-    private func earlyFiring() {
+    @inlinable
+    final func earlyFiring() {
         guard case .early(let intervalMs) = self.trigger, self.context.processingTimeMs - self.lastEarlyFiringMs >= intervalMs else { return }
         self.lastEarlyFiringMs = self.context.processingTimeMs
         for (key, list) in self.store.sessions {
@@ -112,7 +125,8 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         }
     }
 
-    private func drainOutput() {
+    @inlinable
+    final func drainOutput() {
         guard !self.output.isEmpty else { return }
         let batch = self.output
         self.output.removeAll(keepingCapacity: true)
