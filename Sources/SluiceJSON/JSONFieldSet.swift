@@ -18,8 +18,9 @@ public struct JSONFieldSet: Sendable {
         var edgeCount: Int32
         /// The slot recording this node's value, or -1 where no path ends here.
         var slot: Int32
-        /// The range in `subtreeSlots` of the slots strictly below this node, cleared each time the scanner meets
-        /// the node's key, so that the last duplicate of a key wins even for the paths inside it.
+        /// The range in `subtreeSlots` of the slots strictly below this node, cleared when the scanner meets the
+        /// node's key a second time in a document, so that the last duplicate of a key wins even for the paths
+        /// inside it.
         var subtreeSlotStart: Int32
         var subtreeSlotEnd: Int32
         /// Bit n set when a key of n bytes leads from this node (bit 31: of 31 bytes or more), so that most keys
@@ -34,6 +35,9 @@ public struct JSONFieldSet: Sendable {
 
     /// One key leading from a node to a child node.
     struct Edge: Sendable {
+        /// The key's first 8 bytes as a little-endian integer, zero-padded: most keys are whole in it, so one
+        /// comparison decides.
+        var firstWord: UInt64
         var keyByteCount: Int32
         /// The index in `keyWords` of the key's first 8 bytes.
         var firstKeyWord: Int32
@@ -47,11 +51,15 @@ public struct JSONFieldSet: Sendable {
     /// scanner compares 8 key bytes at a time.
     let keyWords: [UInt64]
     let subtreeSlots: [Int32]
+    /// The most keys in one path: the scanner keeps a frame for each open container on a path, so at most one
+    /// more than this.
+    let keyCountMax: Int
 
     /// Compiles `paths`. Each path may appear once (a repeated path is a programmer error and traps).
     public init(_ paths: [[String]]) {
         precondition(paths.count < Int(Int32.max), "too many JSON paths")
         self.paths = paths
+        self.keyCountMax = paths.map(\.count).max() ?? 0
 
         final class Builder {
             var slot: Int32 = -1
@@ -87,10 +95,11 @@ public struct JSONFieldSet: Sendable {
                               slot: builder.slot, subtreeSlotStart: 0, subtreeSlotEnd: 0))
             for (key, child) in builder.children {
                 nodes[nodes.count - 1].keyByteCountMask |= Node.keyByteCountBit(key.count)
-                edges.append(Edge(keyByteCount: Int32(key.count), firstKeyWord: Int32(keyWords.count),
-                                  target: Int32(order.count)))
+                let words = Self.littleEndianWords(key)
+                edges.append(Edge(firstWord: words.first ?? 0, keyByteCount: Int32(key.count),
+                                  firstKeyWord: Int32(keyWords.count), target: Int32(order.count)))
                 order.append(child)
-                keyWords.append(contentsOf: Self.littleEndianWords(key))
+                keyWords.append(contentsOf: words)
             }
         }
 
@@ -120,6 +129,7 @@ public struct JSONFieldSet: Sendable {
 
     /// The number of paths, and so of slots in a `JSONFields` made for this set.
     public var pathCount: Int { self.paths.count }
+
 
     /// The slot index of `path`, or nil when the set does not hold it.
     public func index(of path: [String]) -> Int? {

@@ -11,14 +11,45 @@ extension JSONScanCursor {
         guard fieldNode.keyByteCountMask & JSONFieldSet.Node.keyByteCountBit(keyByteCount) != 0 else {
             return Self.noNode
         }
+        let firstWord = self.firstWord(ofKeyAt: keyStart, byteCount: keyByteCount)
         for edgeIndex in Int(fieldNode.firstEdge)..<Int(fieldNode.firstEdge + fieldNode.edgeCount) {
             let edge = self.edges[edgeIndex]
-            if Int(edge.keyByteCount) == keyByteCount
-                && self.keyBytes(keyStart, byteCount: keyByteCount, equalWordsFrom: Int(edge.firstKeyWord)) {
+            if Int(edge.keyByteCount) == keyByteCount && edge.firstWord == firstWord
+                && (keyByteCount <= 8 || self.keyBytes(keyStart, byteCount: keyByteCount, equalWordsFrom: edge)) {
                 return edge.target
             }
         }
         return Self.noNode
+    }
+
+    /// The first (up to) 8 bytes of the key at `key` as a little-endian integer, zero-padded like
+    /// `JSONFieldSet.Edge.firstWord`.
+    @inline(__always)
+    func firstWord(ofKeyAt key: UnsafeRawPointer, byteCount: Int) -> UInt64 {
+        if byteCount >= 8 { return JSONWordScan.load(key) }
+        if self.end - key >= 8 {
+            // The closing quote and what follows it pad the load; the mask drops them.
+            return JSONWordScan.load(key) & ((1 << UInt64(byteCount &* 8)) &- 1)
+        }
+        var word: UInt64 = 0
+        for index in 0..<byteCount {
+            word |= UInt64(key.load(fromByteOffset: index, as: UInt8.self)) << UInt64(index &* 8)
+        }
+        return word
+    }
+
+    /// Whether the bytes after the first 8 of the key at `key` are those of `edge`'s key (of the same length).
+    func keyBytes(_ key: UnsafeRawPointer, byteCount: Int, equalWordsFrom edge: JSONFieldSet.Edge) -> Bool {
+        var offset = 8
+        var wordIndex = Int(edge.firstKeyWord) + 1
+        while byteCount - offset >= 8 {
+            if JSONWordScan.load(key + offset) != self.keyWords[wordIndex] { return false }
+            offset += 8
+            wordIndex += 1
+        }
+        let remaining = byteCount - offset
+        guard remaining > 0 else { return true }
+        return self.firstWord(ofKeyAt: key + offset, byteCount: remaining) == self.keyWords[wordIndex]
     }
 
     /// The slow path for keys with escapes: each candidate is compared with the key's escapes resolved.
@@ -32,30 +63,5 @@ extension JSONScanCursor {
             if JSONStringDecoder.decoded(escapedKey, equals: wanted) { return edge.target }
         }
         return Self.noNode
-    }
-
-    /// Whether the document's `byteCount` bytes at `key` are the key stored from word `firstWord` on.
-    @inline(__always)
-    func keyBytes(_ key: UnsafeRawPointer, byteCount: Int, equalWordsFrom firstWord: Int) -> Bool {
-        var offset = 0
-        var wordIndex = firstWord
-        while byteCount - offset >= 8 {
-            if JSONWordScan.load(key + offset) != self.keyWords[wordIndex] { return false }
-            offset += 8
-            wordIndex += 1
-        }
-        let remaining = byteCount - offset
-        guard remaining > 0 else { return true }
-        let stored = self.keyWords[wordIndex]
-        if self.end - (key + offset) >= 8 {
-            // The closing quote and what follows it pad the load; the mask drops them.
-            let mask: UInt64 = (1 << UInt64(remaining &* 8)) &- 1
-            return JSONWordScan.load(key + offset) & mask == stored
-        }
-        for index in 0..<remaining {
-            let byte = (key + offset).load(fromByteOffset: index, as: UInt8.self)
-            if byte != UInt8(truncatingIfNeeded: stored >> UInt64(index &* 8)) { return false }
-        }
-        return true
     }
 }

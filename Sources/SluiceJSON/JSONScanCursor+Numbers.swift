@@ -39,9 +39,15 @@ extension JSONScanCursor {
         byte &- UInt8(ascii: "0") <= 9
     }
 
+    /// Skips decimal digits, eight at a time while eight bytes remain.
     @inline(__always)
     private func skipDigits(from start: UnsafeRawPointer) -> UnsafeRawPointer {
         var position = start
+        while self.end - position >= 8 {
+            let nonDigits = JSONWordScan.nonDigitMask(JSONWordScan.load(position))
+            if nonDigits != 0 { return position + JSONWordScan.firstByteIndex(of: nonDigits) }
+            position += 8
+        }
         while position < self.end, Self.isDigit(position.load(as: UInt8.self)) {
             position += 1
         }

@@ -33,7 +33,9 @@ public struct JSONScanner: Sendable {
     /// Scans `document`, filling `fields` with what each path holds (`.absent` where it holds nothing).
     /// On an error every slot is left absent.
     public func scan(_ document: UnsafeRawBufferPointer, into fields: inout JSONFields) throws(JSONError) {
-        precondition(fields.slotCount == self.fieldSet.pathCount, "fields made for another JSONFieldSet")
+        precondition(fields.slotCount == self.fieldSet.pathCount
+                         && fields.pathFrames.count > self.fieldSet.keyCountMax,
+                     "fields made for another JSONFieldSet")
         do throws(JSONError) {
             guard let start = document.baseAddress, document.count > 0 else {
                 throw JSONError(.truncated, at: 0, "the document is empty")
@@ -43,12 +45,19 @@ public struct JSONScanner: Sendable {
                     try self.fieldSet.keyWords.withUnsafeBufferPointer { (keyWords) throws(JSONError) in
                         try self.fieldSet.subtreeSlots.withUnsafeBufferPointer { (subtreeSlots) throws(JSONError) in
                             try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
-                                let cursor = JSONScanCursor(
-                                    start: start, end: start + document.count,
-                                    nodes: nodes, edges: edges, keyWords: keyWords, subtreeSlots: subtreeSlots,
-                                    slots: slots
-                                )
-                                try cursor.scanDocument()
+                                try fields.pathFrames.withUnsafeMutableBufferPointer { (pathFrames) throws(JSONError) in
+                                    // 64 bytes: on the stack.
+                                    try withUnsafeTemporaryAllocation(
+                                        of: UInt64.self, capacity: JSONScanCursor.objectBitWordCount
+                                    ) { (objectBits) throws(JSONError) in
+                                        let cursor = JSONScanCursor(
+                                            start: start, end: start + document.count, nodes: nodes, edges: edges,
+                                            keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots,
+                                            pathFrames: pathFrames, objectBits: objectBits.baseAddress!
+                                        )
+                                        try cursor.scanDocument()
+                                    }
+                                }
                             }
                         }
                     }

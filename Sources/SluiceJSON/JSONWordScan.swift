@@ -44,6 +44,13 @@ enum JSONWordScan {
         escapeMask(word) | (word & highBits)
     }
 
+    /// The bytes that are not ASCII digits. A byte below `0` borrows from the byte above it and one above `9`
+    /// may carry into it, but both are flagged themselves, so the lowest flag is exact.
+    @inlinable @inline(__always)
+    static func nonDigitMask(_ word: UInt64) -> UInt64 {
+        ((word &- lowBits &* 0x30) | (word &+ lowBits &* 0x46) | word) & highBits
+    }
+
     @inlinable @inline(__always)
     static func firstByteIndex(of mask: UInt64) -> Int {
         mask.trailingZeroBitCount >> 3
