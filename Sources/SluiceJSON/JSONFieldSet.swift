@@ -23,25 +23,33 @@ public struct JSONFieldSet: Sendable {
         /// inside it.
         var subtreeSlotStart: Int32
         var subtreeSlotEnd: Int32
-        /// Bit n set when a key of n bytes leads from this node (bit 31: of 31 bytes or more), so that most keys
-        /// that match nothing are turned away by their length alone.
-        var keyByteCountMask: UInt32 = 0
-
-        @inline(__always)
-        static func keyByteCountBit(_ keyByteCount: Int) -> UInt32 {
-            1 << UInt32(min(keyByteCount, 31))
-        }
     }
 
     /// One key leading from a node to a child node.
     struct Edge: Sendable {
-        /// The key's first 8 bytes as a little-endian integer, zero-padded: most keys are whole in it, so one
-        /// comparison decides.
-        var firstWord: UInt64
+        /// What the document holds from the key's first byte on when this is its key, as a little-endian
+        /// integer: the key's first 8 bytes, or all of a shorter key and its closing quote. With `probeMask` it
+        /// recognises a short key in one comparison, before its end has been looked for.
+        var probeWord: UInt64
+        var probeMask: UInt64
         var keyByteCount: Int32
         /// The index in `keyWords` of the key's first 8 bytes.
         var firstKeyWord: Int32
         var target: Int32
+        /// Whether the key has no byte that a document must escape (a quote, a backslash, a control
+        /// character), so that the document can hold it as it is and raw bytes can match it.
+        var isPlain: Bool
+
+        init(key: [UInt8], firstKeyWord: Int32, target: Int32) {
+            var probe = key.prefix(8) + (key.count < 8 ? [UInt8(ascii: "\"")] : [])
+            self.probeMask = probe.count == 8 ? ~0 : (1 << UInt64(probe.count * 8)) - 1
+            probe += repeatElement(0, count: 8 - probe.count)
+            self.probeWord = probe.withUnsafeBytes { JSONWordScan.load($0.baseAddress!) }
+            self.keyByteCount = Int32(key.count)
+            self.firstKeyWord = firstKeyWord
+            self.target = target
+            self.isPlain = !key.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
     }
 
     /// Node 0 is the document's root.
@@ -94,12 +102,9 @@ public struct JSONFieldSet: Sendable {
             nodes.append(Node(firstEdge: Int32(edges.count), edgeCount: Int32(builder.children.count),
                               slot: builder.slot, subtreeSlotStart: 0, subtreeSlotEnd: 0))
             for (key, child) in builder.children {
-                nodes[nodes.count - 1].keyByteCountMask |= Node.keyByteCountBit(key.count)
-                let words = Self.littleEndianWords(key)
-                edges.append(Edge(firstWord: words.first ?? 0, keyByteCount: Int32(key.count),
-                                  firstKeyWord: Int32(keyWords.count), target: Int32(order.count)))
+                edges.append(Edge(key: key, firstKeyWord: Int32(keyWords.count), target: Int32(order.count)))
                 order.append(child)
-                keyWords.append(contentsOf: words)
+                keyWords.append(contentsOf: Self.littleEndianWords(key))
             }
         }
 

@@ -65,16 +65,12 @@ struct JSONScanCursor {
                 guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
                     throw self.unexpected(at: position, expecting: "a key (a string)")
                 }
-                let (keyEnd, keyHasEscapes) = try self.skipString(openingAt: position)
-                valueNode = Self.noNode
-                if objectNode != Self.noNode {
-                    valueNode = self.child(of: objectNode, keyStart: position + 1, keyEnd: keyEnd - 1,
-                                           keyHasEscapes: keyHasEscapes)
-                    if valueNode != Self.noNode {
-                        let visitedBit: UInt64 = valueNode < 64 ? 1 << UInt64(valueNode) : 0
-                        if visitedNodes & visitedBit != 0 || visitedBit == 0 { self.clearSlots(below: valueNode) }
-                        visitedNodes |= visitedBit
-                    }
+                let keyEnd: UnsafeRawPointer
+                (keyEnd, valueNode) = try self.scanKey(openingAt: position, objectNode: objectNode)
+                if valueNode != Self.noNode {
+                    let visitedBit: UInt64 = valueNode < 64 ? 1 << UInt64(valueNode) : 0
+                    if visitedNodes & visitedBit != 0 || visitedBit == 0 { self.clearSlots(below: valueNode) }
+                    visitedNodes |= visitedBit
                 }
                 position = self.skipWhitespace(from: try self.skip(UInt8(ascii: ":"), at: keyEnd,
                                                                    expecting: "':' after a key"))

@@ -51,6 +51,16 @@ enum JSONWordScan {
         ((word &- lowBits &* 0x30) | (word &+ lowBits &* 0x46) | word) & highBits
     }
 
+    /// The value of eight ASCII digits, the first one most significant: pairs, then quads, then the whole, each
+    /// step one multiply that combines neighbours (the digits must have been checked).
+    @inlinable @inline(__always)
+    static func eightDigitsValue(_ word: UInt64) -> UInt64 {
+        // Swift's >> binds tighter than &*: the parentheses matter.
+        var value = ((word & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        value = ((value & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
     @inlinable @inline(__always)
     static func firstByteIndex(of mask: UInt64) -> Int {
         mask.trailingZeroBitCount >> 3
