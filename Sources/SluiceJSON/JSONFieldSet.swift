@@ -52,13 +52,10 @@ public struct JSONFieldSet: Sendable {
         }
     }
 
-    /// Node 0 is the document's root.
-    let nodes: [Node]
-    let edges: [Edge]
-    /// Every key's UTF-8 bytes, zero-padded to whole 8-byte words read as little-endian integers, so that the
-    /// scanner compares 8 key bytes at a time.
-    let keyWords: [UInt64]
-    let subtreeSlots: [Int32]
+    /// The nodes (node 0 is the document's root), the edges, every key's UTF-8 bytes zero-padded to whole
+    /// 8-byte words read as little-endian integers (so that the scanner compares 8 key bytes at a time), and
+    /// the slots below each node.
+    let tables: JSONFieldTables
     /// The most keys in one path: the scanner keeps a frame for each open container on a path, so at most one
     /// more than this.
     let keyCountMax: Int
@@ -126,10 +123,7 @@ public struct JSONFieldSet: Sendable {
             nodes[index].subtreeSlotEnd = Int32(subtreeSlots.count)
         }
 
-        self.nodes = nodes
-        self.edges = edges
-        self.keyWords = keyWords
-        self.subtreeSlots = subtreeSlots
+        self.tables = JSONFieldTables(nodes: nodes, edges: edges, keyWords: keyWords, subtreeSlots: subtreeSlots)
     }
 
     /// The number of paths, and so of slots in a `JSONFields` made for this set.

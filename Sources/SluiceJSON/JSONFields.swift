@@ -25,14 +25,10 @@ public struct JSONFields: Sendable {
     }
 
     @usableFromInline var slots: [Slot]
-    /// The scanner's stack of open containers on requested paths, kept here so that a scan allocates nothing.
-    var pathFrames: [JSONScanCursor.PathFrame]
 
     /// Empty slots for the paths of `fieldSet`, all absent until a scan fills them.
     public init(for fieldSet: JSONFieldSet) {
         self.slots = Array(repeating: .absent, count: fieldSet.pathCount)
-        self.pathFrames = Array(repeating: JSONScanCursor.PathFrame(valueNode: 0, objectNode: 0, depth: 0, startOffset: 0),
-                                count: fieldSet.keyCountMax + 1)
     }
 
     /// The number of slots: the field set's path count.

@@ -25,6 +25,35 @@ struct JSONScanCursor {
     /// The words of `objectBits`.
     static let objectBitWordCount = (JSONLimits.nestingDepthMax + 63) / 64
 
+    /// The path frames scratch memory on the stack holds: 32 frames and the object bits fit the 1 KiB the
+    /// standard library allocates on the stack, for paths of up to 31 keys.
+    static let stackPathFrameCount = 32
+
+    /// The scratch memory a scan needs for `pathFrameCount` path frames and the object bits.
+    static func scratchByteCount(pathFrameCount: Int) -> Int {
+        pathFrameCount * MemoryLayout<PathFrame>.stride + Self.objectBitWordCount * MemoryLayout<UInt64>.stride
+    }
+
+    /// A cursor over `start..<end`, with its stacks in `scratch` (`scratchByteCount(pathFrameCount:)` bytes,
+    /// aligned for `PathFrame`).
+    init(start: UnsafeRawPointer, end: UnsafeRawPointer, nodes: UnsafeBufferPointer<JSONFieldSet.Node>,
+         edges: UnsafeBufferPointer<JSONFieldSet.Edge>, keyWords: UnsafeBufferPointer<UInt64>,
+         subtreeSlots: UnsafeBufferPointer<Int32>, slots: UnsafeMutableBufferPointer<JSONFields.Slot>,
+         scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
+        self.start = start
+        self.end = end
+        self.nodes = nodes
+        self.edges = edges
+        self.keyWords = keyWords
+        self.subtreeSlots = subtreeSlots
+        self.slots = slots
+        self.pathFrames = UnsafeMutableBufferPointer(
+            start: scratch.bindMemory(to: PathFrame.self, capacity: pathFrameCount), count: pathFrameCount
+        )
+        self.objectBits = (scratch + pathFrameCount * MemoryLayout<PathFrame>.stride)
+            .bindMemory(to: UInt64.self, capacity: Self.objectBitWordCount)
+    }
+
     /// No node: the value is on no requested path and is only validated.
     static let noNode: Int32 = -1
 
@@ -168,7 +197,9 @@ struct JSONScanCursor {
         case UInt8(ascii: "\""):
             let (end, hasEscapes) = try self.skipString(openingAt: position)
             return ScannedScalar(end: end, kind: .string, stringHasEscapes: hasEscapes)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "1")...UInt8(ascii: "9"):
+            return ScannedScalar(end: try self.skipUnsignedInteger(at: position), kind: .number)
+        case UInt8(ascii: "-"), UInt8(ascii: "0"):
             return ScannedScalar(end: try self.skipNumber(at: position), kind: .number)
         case UInt8(ascii: "t"):
             return ScannedScalar(end: try self.skipLiteral(.trueLiteral, at: position), kind: .bool)

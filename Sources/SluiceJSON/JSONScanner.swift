@@ -33,34 +33,34 @@ public struct JSONScanner: Sendable {
     /// Scans `document`, filling `fields` with what each path holds (`.absent` where it holds nothing).
     /// On an error every slot is left absent.
     public func scan(_ document: UnsafeRawBufferPointer, into fields: inout JSONFields) throws(JSONError) {
-        precondition(fields.slotCount == self.fieldSet.pathCount
-                         && fields.pathFrames.count > self.fieldSet.keyCountMax,
-                     "fields made for another JSONFieldSet")
+        precondition(fields.slotCount == self.fieldSet.pathCount, "fields made for another JSONFieldSet")
         do throws(JSONError) {
             guard let start = document.baseAddress, document.count > 0 else {
                 throw JSONError(.truncated, at: 0, "the document is empty")
             }
-            try self.fieldSet.nodes.withUnsafeBufferPointer { (nodes) throws(JSONError) in
-                try self.fieldSet.edges.withUnsafeBufferPointer { (edges) throws(JSONError) in
-                    try self.fieldSet.keyWords.withUnsafeBufferPointer { (keyWords) throws(JSONError) in
-                        try self.fieldSet.subtreeSlots.withUnsafeBufferPointer { (subtreeSlots) throws(JSONError) in
-                            try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
-                                try fields.pathFrames.withUnsafeMutableBufferPointer { (pathFrames) throws(JSONError) in
-                                    // 64 bytes: on the stack.
-                                    try withUnsafeTemporaryAllocation(
-                                        of: UInt64.self, capacity: JSONScanCursor.objectBitWordCount
-                                    ) { (objectBits) throws(JSONError) in
-                                        let cursor = JSONScanCursor(
-                                            start: start, end: start + document.count, nodes: nodes, edges: edges,
-                                            keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots,
-                                            pathFrames: pathFrames, objectBits: objectBits.baseAddress!
-                                        )
-                                        try cursor.scanDocument()
-                                    }
-                                }
-                            }
-                        }
-                    }
+            let tables = self.fieldSet.tables
+            let pathFrameCount = self.fieldSet.keyCountMax + 1
+            try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
+                let scan = { (scratch: UnsafeMutableRawBufferPointer) throws(JSONError) in
+                    let cursor = JSONScanCursor(
+                        start: start, end: start + document.count, nodes: tables.nodes, edges: tables.edges,
+                        keyWords: tables.keyWords, subtreeSlots: tables.subtreeSlots, slots: slots,
+                        scratch: scratch.baseAddress!, pathFrameCount: pathFrameCount
+                    )
+                    try cursor.scanDocument()
+                }
+                // The open containers' bits and the path frames, on the stack: a size known when compiling
+                // keeps the allocation free; only a field set with paths deeper than that pays for one.
+                if pathFrameCount <= JSONScanCursor.stackPathFrameCount {
+                    try withUnsafeTemporaryAllocation(
+                        byteCount: JSONScanCursor.scratchByteCount(pathFrameCount: JSONScanCursor.stackPathFrameCount),
+                        alignment: MemoryLayout<JSONScanCursor.PathFrame>.alignment, scan
+                    )
+                } else {
+                    try withUnsafeTemporaryAllocation(
+                        byteCount: JSONScanCursor.scratchByteCount(pathFrameCount: pathFrameCount),
+                        alignment: MemoryLayout<JSONScanCursor.PathFrame>.alignment, scan
+                    )
                 }
             }
         } catch {
