@@ -6,7 +6,9 @@
 /// (`["bid"]` and `["bid", "price"]`): the scanner then records the object and reads into it.
 ///
 /// Keys are compared as UTF-8 bytes after the document's escapes are resolved (so `"pr\u0069ce"` matches
-/// `price`), never by Unicode canonical equivalence: JSON keys are sequences of code points.
+/// `price`), never by Unicode canonical equivalence: JSON keys are sequences of code points. Paths do not index
+/// into arrays. A scan allocates nothing for paths of up to 31 keys (its stacks fit on the machine stack), and
+/// one buffer per scan beyond.
 public struct JSONFieldSet: Sendable {
     /// The paths in the order given; a path's position is the index of its slot in `JSONFields`.
     public let paths: [[String]]
@@ -128,7 +130,6 @@ public struct JSONFieldSet: Sendable {
 
     /// The number of paths, and so of slots in a `JSONFields` made for this set.
     public var pathCount: Int { self.paths.count }
-
 
     /// The slot index of `path`, or nil when the set does not hold it.
     public func index(of path: [String]) -> Int? {

@@ -26,7 +26,7 @@ extension JSONScanCursor {
         if position.load(as: UInt8.self) | 0x20 == UInt8(ascii: "e") {
             position += 1
             if position < self.end,
-               position.load(as: UInt8.self) == UInt8(ascii: "+") || position.load(as: UInt8.self) == UInt8(ascii: "-") {
+               case let sign = position.load(as: UInt8.self), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
                 position += 1
             }
             position = try self.skipRequiredDigits(from: position, after: "an exponent")

@@ -3,7 +3,7 @@
 ///
 /// Each `...Mask` function returns a word whose byte i has its high bit set when byte i of the input (in memory
 /// order) is of the class asked for. The subtractions can also set bits *above* the first true match, never below
-/// it, so only the lowest set bit is meaningful: `firstByteIndex(of:)` is the one way to use a mask.
+/// it, so only whether a mask is zero and where its lowest set bit is (`firstByteIndex(of:)`) mean anything.
 @usableFromInline
 enum JSONWordScan {
     @usableFromInline static let lowBits: UInt64 = 0x0101_0101_0101_0101

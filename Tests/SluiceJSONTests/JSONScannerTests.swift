@@ -107,7 +107,9 @@ import Testing
     }
 
     @Test func keysWithEscapesMatchTheirText() throws {
-        let document = Array(#"{"ev\u0065nt_type":7,"\u00e9t\u00E9":"summer","a\/b":true,"\ud83d\ude00":1,"q\"":2}"#.utf8)
+        let document = Array(
+            #"{"ev\u0065nt_type":7,"\u00e9t\u00E9":"summer","a\/b":true,"\ud83d\ude00":1,"q\"":2}"#.utf8
+        )
         let scanner = JSONScanner(paths: [["event_type"], ["été"], ["a/b"], ["😀"], ["q\""], ["event_typ"]])
         var fields = scanner.makeFields()
         try scanner.scan(document, into: &fields)
