@@ -38,13 +38,17 @@ public struct JSONScanner: Sendable {
             guard let start = document.baseAddress, document.count > 0 else {
                 throw JSONError(.truncated, at: 0, "the document is empty")
             }
+            // Plain pointers, taken here so that the closure below captures no reference (which it would retain
+            // and release per document); `self.fieldSet` keeps the tables alive meanwhile.
             let tables = self.fieldSet.tables
+            let (nodes, edges) = (tables.nodes, tables.edges)
+            let (keyWords, subtreeSlots) = (tables.keyWords, tables.subtreeSlots)
             let pathFrameCount = self.fieldSet.keyCountMax + 1
             try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
                 let scan = { (scratch: UnsafeMutableRawBufferPointer) throws(JSONError) in
                     let cursor = JSONScanCursor(
-                        start: start, end: start + document.count, nodes: tables.nodes, edges: tables.edges,
-                        keyWords: tables.keyWords, subtreeSlots: tables.subtreeSlots, slots: slots,
+                        start: start, end: start + document.count, nodes: nodes, edges: edges,
+                        keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots,
                         scratch: scratch.baseAddress!, pathFrameCount: pathFrameCount
                     )
                     try cursor.scanDocument()
