@@ -52,9 +52,32 @@ extension JSONWriter {
     /// The most decimals `double(_:)` formats itself.
     static let fastDecimalCountMax = 9
 
-    /// 10^0 through 10^19: every power of ten a UInt64 holds.
-    private static let powersOfTen: [UInt64] = (0...19).map { exponent in
-        (0..<exponent).reduce(UInt64(1)) { power, _ in power * 10 }
+    /// 10^`exponent` for 0 through 19, every power of ten a UInt64 holds: a switch the compiler makes a constant
+    /// table, where a static array would cost a lazy-initialisation check per call.
+    @inline(__always)
+    private static func powerOfTen(_ exponent: Int) -> UInt64 {
+        switch exponent {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        case 6: 1_000_000
+        case 7: 10_000_000
+        case 8: 100_000_000
+        case 9: 1_000_000_000
+        case 10: 10_000_000_000
+        case 11: 100_000_000_000
+        case 12: 1_000_000_000_000
+        case 13: 10_000_000_000_000
+        case 14: 100_000_000_000_000
+        case 15: 1_000_000_000_000_000
+        case 16: 10_000_000_000_000_000
+        case 17: 100_000_000_000_000_000
+        case 18: 1_000_000_000_000_000_000
+        default: 10_000_000_000_000_000_000
+        }
     }
 
     /// Writes `magnitude` in decimal at `text`, after a minus if `isNegative`, and returns the bytes written:
@@ -66,7 +89,7 @@ extension JSONWriter {
                              pointBeforeLast decimalCount: Int? = nil) -> Int {
         // ⌈bits · log10(2)⌉ is the digit count or one more.
         var digitCount = ((64 - magnitude.leadingZeroBitCount) &* 1233) >> 12
-        if digitCount < 20 && magnitude >= Self.powersOfTen[digitCount] { digitCount += 1 }
+        if digitCount < 20 && magnitude >= Self.powerOfTen(digitCount) { digitCount += 1 }
         digitCount = max(digitCount, 1)
 
         var out = text
@@ -98,7 +121,7 @@ extension JSONWriter {
             return out + digitCount - text
         }
         let integerDigitCount = digitCount - decimalCount
-        let divisor = Self.powersOfTen[decimalCount]
+        let divisor = Self.powerOfTen(decimalCount)
         Self.writeDigits(magnitude / divisor, count: integerDigitCount, endingAt: out + integerDigitCount)
         out += integerDigitCount
         out[0] = UInt8(ascii: ".")

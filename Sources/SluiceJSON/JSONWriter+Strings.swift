@@ -37,7 +37,7 @@ extension JSONWriter {
         out[0] = UInt8(ascii: "\"")
         var written = 1
         if let base = text.baseAddress, byteCount > 0 {
-            UnsafeMutableRawPointer(out + 1).copyMemory(from: base, byteCount: byteCount)
+            Self.copy(from: base, to: UnsafeMutableRawPointer(out + 1), byteCount: byteCount)
             written += Self.hasEscapes(out + 1, byteCount: byteCount)
                 ? Self.writeEscaped(text, to: out + 1) : byteCount
         }
@@ -49,6 +49,31 @@ extension JSONWriter {
             self.needsComma = false
         }
         self.byteCount += written
+    }
+
+    /// Copies `byteCount` bytes; short copies (the usual key or word) with two overlapping loads and stores each
+    /// way, where a call to `memcpy` would cost more than the copy.
+    @inline(__always)
+    private static func copy(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer, byteCount: Int) {
+        switch byteCount {
+        case 8...16:
+            let head = source.loadUnaligned(as: UInt64.self)
+            let tail = source.loadUnaligned(fromByteOffset: byteCount - 8, as: UInt64.self)
+            destination.storeBytes(of: head, as: UInt64.self)
+            destination.storeBytes(of: tail, toByteOffset: byteCount - 8, as: UInt64.self)
+        case 4..<8:
+            let head = source.loadUnaligned(as: UInt32.self)
+            let tail = source.loadUnaligned(fromByteOffset: byteCount - 4, as: UInt32.self)
+            destination.storeBytes(of: head, as: UInt32.self)
+            destination.storeBytes(of: tail, toByteOffset: byteCount - 4, as: UInt32.self)
+        case 0..<4:
+            for index in 0..<byteCount {
+                destination.storeBytes(of: source.load(fromByteOffset: index, as: UInt8.self), toByteOffset: index,
+                                       as: UInt8.self)
+            }
+        default:
+            destination.copyMemory(from: source, byteCount: byteCount)
+        }
     }
 
     /// Whether the `byteCount` bytes at `text`, followed by at least 7 more readable bytes, need escapes.
