@@ -6,7 +6,9 @@
 /// (`["bid"]` and `["bid", "price"]`): the scanner then records the object and reads into it.
 ///
 /// Keys are compared as UTF-8 bytes after the document's escapes are resolved (so `"pr\u0069ce"` matches
-/// `price`), never by Unicode canonical equivalence: JSON keys are sequences of code points.
+/// `price`), never by Unicode canonical equivalence: JSON keys are sequences of code points. Paths do not index
+/// into arrays. A scan allocates nothing for paths of up to 31 keys (its stacks fit on the machine stack), and
+/// one buffer per scan beyond.
 public struct JSONFieldSet: Sendable {
     /// The paths in the order given; a path's position is the index of its slot in `JSONFields`.
     public let paths: [[String]]
@@ -18,40 +20,53 @@ public struct JSONFieldSet: Sendable {
         var edgeCount: Int32
         /// The slot recording this node's value, or -1 where no path ends here.
         var slot: Int32
-        /// The range in `subtreeSlots` of the slots strictly below this node, cleared each time the scanner meets
-        /// the node's key, so that the last duplicate of a key wins even for the paths inside it.
+        /// The range in `subtreeSlots` of the slots strictly below this node, cleared when the scanner meets the
+        /// node's key a second time in a document, so that the last duplicate of a key wins even for the paths
+        /// inside it.
         var subtreeSlotStart: Int32
         var subtreeSlotEnd: Int32
-        /// Bit n set when a key of n bytes leads from this node (bit 31: of 31 bytes or more), so that most keys
-        /// that match nothing are turned away by their length alone.
-        var keyByteCountMask: UInt32 = 0
-
-        @inline(__always)
-        static func keyByteCountBit(_ keyByteCount: Int) -> UInt32 {
-            1 << UInt32(min(keyByteCount, 31))
-        }
     }
 
     /// One key leading from a node to a child node.
     struct Edge: Sendable {
+        /// What the document holds from the key's first byte on when this is its key, as a little-endian
+        /// integer: the key's first 8 bytes, or all of a shorter key and its closing quote. With `probeMask` it
+        /// recognises a short key in one comparison, before its end has been looked for.
+        var probeWord: UInt64
+        var probeMask: UInt64
         var keyByteCount: Int32
         /// The index in `keyWords` of the key's first 8 bytes.
         var firstKeyWord: Int32
         var target: Int32
+        /// Whether the key has no byte that a document must escape (a quote, a backslash, a control
+        /// character), so that the document can hold it as it is and raw bytes can match it.
+        var isPlain: Bool
+
+        init(key: [UInt8], firstKeyWord: Int32, target: Int32) {
+            var probe = key.prefix(8) + (key.count < 8 ? [UInt8(ascii: "\"")] : [])
+            self.probeMask = probe.count == 8 ? ~0 : (1 << UInt64(probe.count * 8)) - 1
+            probe += repeatElement(0, count: 8 - probe.count)
+            self.probeWord = probe.withUnsafeBytes { JSONWordScan.load($0.baseAddress!) }
+            self.keyByteCount = Int32(key.count)
+            self.firstKeyWord = firstKeyWord
+            self.target = target
+            self.isPlain = !key.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
     }
 
-    /// Node 0 is the document's root.
-    let nodes: [Node]
-    let edges: [Edge]
-    /// Every key's UTF-8 bytes, zero-padded to whole 8-byte words read as little-endian integers, so that the
-    /// scanner compares 8 key bytes at a time.
-    let keyWords: [UInt64]
-    let subtreeSlots: [Int32]
+    /// The nodes (node 0 is the document's root), the edges, every key's UTF-8 bytes zero-padded to whole
+    /// 8-byte words read as little-endian integers (so that the scanner compares 8 key bytes at a time), and
+    /// the slots below each node.
+    let tables: JSONFieldTables
+    /// The most keys in one path: the scanner keeps a frame for each open container on a path, so at most one
+    /// more than this.
+    let keyCountMax: Int
 
     /// Compiles `paths`. Each path may appear once (a repeated path is a programmer error and traps).
     public init(_ paths: [[String]]) {
         precondition(paths.count < Int(Int32.max), "too many JSON paths")
         self.paths = paths
+        self.keyCountMax = paths.map(\.count).max() ?? 0
 
         final class Builder {
             var slot: Int32 = -1
@@ -86,9 +101,7 @@ public struct JSONFieldSet: Sendable {
             nodes.append(Node(firstEdge: Int32(edges.count), edgeCount: Int32(builder.children.count),
                               slot: builder.slot, subtreeSlotStart: 0, subtreeSlotEnd: 0))
             for (key, child) in builder.children {
-                nodes[nodes.count - 1].keyByteCountMask |= Node.keyByteCountBit(key.count)
-                edges.append(Edge(keyByteCount: Int32(key.count), firstKeyWord: Int32(keyWords.count),
-                                  target: Int32(order.count)))
+                edges.append(Edge(key: key, firstKeyWord: Int32(keyWords.count), target: Int32(order.count)))
                 order.append(child)
                 keyWords.append(contentsOf: Self.littleEndianWords(key))
             }
@@ -112,10 +125,7 @@ public struct JSONFieldSet: Sendable {
             nodes[index].subtreeSlotEnd = Int32(subtreeSlots.count)
         }
 
-        self.nodes = nodes
-        self.edges = edges
-        self.keyWords = keyWords
-        self.subtreeSlots = subtreeSlots
+        self.tables = JSONFieldTables(nodes: nodes, edges: edges, keyWords: keyWords, subtreeSlots: subtreeSlots)
     }
 
     /// The number of paths, and so of slots in a `JSONFields` made for this set.

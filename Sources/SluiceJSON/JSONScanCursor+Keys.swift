@@ -1,61 +1,70 @@
 extension JSONScanCursor {
-    /// The child of `node` under the key whose content (between the quotes) is `keyStart..<keyEnd`, or `noNode`.
+    /// Scans the key whose opening quote is at `quote`, in an object whose keys are looked for under
+    /// `objectNode` (or `noNode`); returns where the key ends (after its closing quote) and the child it leads to.
+    ///
+    /// A key on a path is recognised from the bytes after its opening quote, compared with each candidate
+    /// (`JSONFieldSet.Edge.probeWord`), before its end is looked for: the end is then known from the candidate,
+    /// so the next load does not wait for the search, and a short key costs one load and a comparison per
+    /// candidate. A key that matches no candidate is skipped as any string, and, if it has escapes, compared
+    /// again with them resolved.
     @inline(__always)
-    func child(of node: Int32, keyStart: UnsafeRawPointer, keyEnd: UnsafeRawPointer, keyHasEscapes: Bool) -> Int32 {
-        let fieldNode = self.nodes[Int(node)]
-        let keyByteCount = keyEnd - keyStart
-        if keyHasEscapes {
-            return self.child(of: fieldNode, escapedKey: UnsafeRawBufferPointer(start: keyStart, count: keyByteCount))
-        }
-        // Most keys of a record are on no path; their length alone usually says so.
-        guard fieldNode.keyByteCountMask & JSONFieldSet.Node.keyByteCountBit(keyByteCount) != 0 else {
-            return Self.noNode
-        }
-        for edgeIndex in Int(fieldNode.firstEdge)..<Int(fieldNode.firstEdge + fieldNode.edgeCount) {
-            let edge = self.edges[edgeIndex]
-            if Int(edge.keyByteCount) == keyByteCount
-                && self.keyBytes(keyStart, byteCount: keyByteCount, equalWordsFrom: Int(edge.firstKeyWord)) {
-                return edge.target
+    func scanKey(openingAt quote: UnsafeRawPointer, objectNode: Int32) throws(JSONError)
+        -> (end: UnsafeRawPointer, child: Int32)
+    {
+        let keyStart = quote + 1
+        let isNearEnd = self.end - keyStart < 8
+        if objectNode != Self.noNode && !isNearEnd {
+            let fieldNode = self.nodes[Int(objectNode)]
+            let word = JSONWordScan.load(keyStart)
+            for edgeIndex in Int(fieldNode.firstEdge)..<Int(fieldNode.firstEdge + fieldNode.edgeCount) {
+                let edge = self.edges[edgeIndex]
+                guard word & edge.probeMask == edge.probeWord && edge.isPlain else { continue }
+                let keyByteCount = Int(edge.keyByteCount)
+                if keyByteCount < 8 { return (keyStart + keyByteCount + 1, edge.target) }
+                if self.longKey(at: keyStart, matches: edge) { return (keyStart + keyByteCount + 1, edge.target) }
             }
         }
-        return Self.noNode
+        let (end, hasEscapes) = try self.skipString(openingAt: quote)
+        // Compared again only where the probes could not decide: escapes, or too few bytes left to load a word.
+        guard objectNode != Self.noNode && (hasEscapes || isNearEnd) else { return (end, Self.noNode) }
+        return (end, self.child(of: self.nodes[Int(objectNode)],
+                                key: UnsafeRawBufferPointer(start: keyStart, count: end - 1 - keyStart),
+                                hasEscapes: hasEscapes))
     }
 
-    /// The slow path for keys with escapes: each candidate is compared with the key's escapes resolved.
+    /// Whether the document holds, at `key`, the rest of `edge`'s key of 8 bytes or more (its first 8 already
+    /// match) and then the closing quote.
+    func longKey(at key: UnsafeRawPointer, matches edge: JSONFieldSet.Edge) -> Bool {
+        let keyByteCount = Int(edge.keyByteCount)
+        guard self.end - key > keyByteCount,
+              (key + keyByteCount).load(as: UInt8.self) == UInt8(ascii: "\"") else { return false }
+        var offset = 8
+        var wordIndex = Int(edge.firstKeyWord) + 1
+        while keyByteCount - offset >= 8 {
+            if JSONWordScan.load(key + offset) != self.keyWords[wordIndex] { return false }
+            offset += 8
+            wordIndex += 1
+        }
+        let remaining = keyByteCount - offset
+        guard remaining > 0 else { return true }
+        // The last 8 bytes of the key, shifted so that its last `remaining` ones are low, as stored.
+        let tail = JSONWordScan.load(key + keyByteCount - 8) >> UInt64((8 - remaining) * 8)
+        return tail == self.keyWords[wordIndex]
+    }
+
+    /// The slow path: each candidate compared with the key's content (between its quotes), escapes resolved.
     @inline(never)
-    func child(of fieldNode: JSONFieldSet.Node, escapedKey: UnsafeRawBufferPointer) -> Int32 {
+    func child(of fieldNode: JSONFieldSet.Node, key: UnsafeRawBufferPointer, hasEscapes: Bool) -> Int32 {
         let keyWordBytes = UnsafeRawPointer(self.keyWords.baseAddress!)
         for edgeIndex in Int(fieldNode.firstEdge)..<Int(fieldNode.firstEdge + fieldNode.edgeCount) {
             let edge = self.edges[edgeIndex]
             let wanted = UnsafeRawBufferPointer(start: keyWordBytes + Int(edge.firstKeyWord) * 8,
                                                 count: Int(edge.keyByteCount))
-            if JSONStringDecoder.decoded(escapedKey, equals: wanted) { return edge.target }
+            let isMatch = hasEscapes
+                ? JSONStringDecoder.decoded(key, equals: wanted)
+                : key.count == wanted.count && key.elementsEqual(wanted)
+            if isMatch { return edge.target }
         }
         return Self.noNode
-    }
-
-    /// Whether the document's `byteCount` bytes at `key` are the key stored from word `firstWord` on.
-    @inline(__always)
-    func keyBytes(_ key: UnsafeRawPointer, byteCount: Int, equalWordsFrom firstWord: Int) -> Bool {
-        var offset = 0
-        var wordIndex = firstWord
-        while byteCount - offset >= 8 {
-            if JSONWordScan.load(key + offset) != self.keyWords[wordIndex] { return false }
-            offset += 8
-            wordIndex += 1
-        }
-        let remaining = byteCount - offset
-        guard remaining > 0 else { return true }
-        let stored = self.keyWords[wordIndex]
-        if self.end - (key + offset) >= 8 {
-            // The closing quote and what follows it pad the load; the mask drops them.
-            let mask: UInt64 = (1 << UInt64(remaining &* 8)) &- 1
-            return JSONWordScan.load(key + offset) & mask == stored
-        }
-        for index in 0..<remaining {
-            let byte = (key + offset).load(fromByteOffset: index, as: UInt8.self)
-            if byte != UInt8(truncatingIfNeeded: stored >> UInt64(index &* 8)) { return false }
-        }
-        return true
     }
 }

@@ -14,10 +14,14 @@ extension JSONScanCursor {
     func skipString(openingAt quote: UnsafeRawPointer) throws(JSONError) -> (end: UnsafeRawPointer, hasEscapes: Bool) {
         var position = quote + 1
         while self.end - position >= 8 {
-            let stops = JSONWordScan.stringStopMask(JSONWordScan.load(position))
+            let word = JSONWordScan.load(position)
+            let quotes = JSONWordScan.equalMask(word, UInt8(ascii: "\""))
+            let stops = quotes | JSONWordScan.stringStopMask(word)
             if stops != 0 {
                 position += JSONWordScan.firstByteIndex(of: stops)
-                if position.load(as: UInt8.self) == UInt8(ascii: "\"") { return (position + 1, false) }
+                // Whether the first stop is the closing quote, from the masks rather than from a load that
+                // would wait for them.
+                if quotes & stops & (0 &- stops) != 0 { return (position + 1, false) }
                 break
             }
             position += 8

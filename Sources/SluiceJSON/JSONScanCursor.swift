@@ -1,12 +1,14 @@
 /// The scanner's view of one document: its bounds, the compiled paths it looks for and the slots it fills.
 /// `JSONScanner` makes one on the stack per document; nothing here allocates.
 ///
-/// It is a recursive-descent validator that checks the whole document against JSON's grammar (RFC 8259) and,
-/// along the paths of the field set, records where values are. Skipped values are validated exactly as the
-/// requested ones; only key matching and slot writes are extra along the paths.
+/// It validates the whole document against JSON's grammar (RFC 8259) and, along the paths of the field set,
+/// records where values are. Skipped values are validated exactly as the requested ones; only key matching and
+/// slot writes are extra along the paths.
 ///
-/// The position is passed in and returned rather than kept in the struct: it then stays in a register, where a
-/// stored field would put a store and a reload on the critical path of every byte the scanner steps over.
+/// One loop with explicit stacks rather than recursive descent: the position, the depth and the current node
+/// stay in registers, and a value costs no call, where a recursive scanner pays a call, its register saves and
+/// its return for every value. Two stacks: one bit per open container (object or array), and a frame for each
+/// open container on a requested path, which is as deep as the longest path and no deeper.
 struct JSONScanCursor {
     let start: UnsafeRawPointer
     let end: UnsafeRawPointer
@@ -15,135 +17,235 @@ struct JSONScanCursor {
     let keyWords: UnsafeBufferPointer<UInt64>
     let subtreeSlots: UnsafeBufferPointer<Int32>
     let slots: UnsafeMutableBufferPointer<JSONFields.Slot>
+    /// Room for one more frame than the field set's longest path has keys.
+    let pathFrames: UnsafeMutableBufferPointer<PathFrame>
+    /// Bit d-1 set when the container open at depth d is an object: `JSONLimits.nestingDepthMax` bits.
+    let objectBits: UnsafeMutablePointer<UInt64>
+
+    /// The words of `objectBits`.
+    static let objectBitWordCount = (JSONLimits.nestingDepthMax + 63) / 64
+
+    /// The path frames scratch memory on the stack holds: 32 frames and the object bits fit the 1 KiB the
+    /// standard library allocates on the stack, for paths of up to 31 keys.
+    static let stackPathFrameCount = 32
+
+    /// The scratch memory a scan needs for `pathFrameCount` path frames and the object bits.
+    static func scratchByteCount(pathFrameCount: Int) -> Int {
+        pathFrameCount * MemoryLayout<PathFrame>.stride + Self.objectBitWordCount * MemoryLayout<UInt64>.stride
+    }
+
+    /// A cursor over `start..<end`, with its stacks in `scratch` (`scratchByteCount(pathFrameCount:)` bytes,
+    /// aligned for `PathFrame`).
+    init(start: UnsafeRawPointer, end: UnsafeRawPointer, nodes: UnsafeBufferPointer<JSONFieldSet.Node>,
+         edges: UnsafeBufferPointer<JSONFieldSet.Edge>, keyWords: UnsafeBufferPointer<UInt64>,
+         subtreeSlots: UnsafeBufferPointer<Int32>, slots: UnsafeMutableBufferPointer<JSONFields.Slot>,
+         scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
+        self.start = start
+        self.end = end
+        self.nodes = nodes
+        self.edges = edges
+        self.keyWords = keyWords
+        self.subtreeSlots = subtreeSlots
+        self.slots = slots
+        self.pathFrames = UnsafeMutableBufferPointer(
+            start: scratch.bindMemory(to: PathFrame.self, capacity: pathFrameCount), count: pathFrameCount
+        )
+        self.objectBits = (scratch + pathFrameCount * MemoryLayout<PathFrame>.stride)
+            .bindMemory(to: UInt64.self, capacity: Self.objectBitWordCount)
+    }
 
     /// No node: the value is on no requested path and is only validated.
     static let noNode: Int32 = -1
 
-    /// Where a value scanned ends, its kind, and whether it was a string with escapes.
-    struct ScannedValue {
-        var end: UnsafeRawPointer
-        var kind: JSONKind
-        var stringHasEscapes = false
+    /// An open container on a requested path.
+    struct PathFrame: Sendable {
+        /// The container's node, whose slot (if any) records it when it closes.
+        var valueNode: Int32
+        /// The node whose keys are looked for inside the container: `valueNode` for an object with paths below
+        /// it, else `noNode`.
+        var objectNode: Int32
+        /// How many containers are open, this one included.
+        var depth: Int
+        /// Where the container opens, in bytes from the document's start.
+        var startOffset: Int
     }
 
     /// Scans the document: one value, whitespace around it, nothing else.
     func scanDocument() throws(JSONError) {
+        for index in self.slots.indices { self.slots[index] = .absent }
+        // Bit n set once node n's key has been met (nodes 64 and up are not tracked): meeting it again is a
+        // duplicate key, whose value must replace everything the first one set below it.
+        var visitedNodes: UInt64 = 0
         var position = self.skipWhitespace(from: self.start)
-        position = try self.scanField(node: 0, at: position, depth: 0)
+        var depth = 0
+        var pathFrameCount = 0
+        // The node of the value at `position`, or `noNode`: the root's is node 0.
+        var valueNode: Int32 = 0
+        // The node whose keys the innermost open object is matched against (or `noNode`), whether the innermost
+        // container is an object, and whether a key comes next.
+        var objectNode = Self.noNode
+        var isObject = false
+        var keyIsNext = false
+
+        value: while true {
+            if keyIsNext {
+                keyIsNext = false
+                guard position < self.end else { throw self.truncated(at: position, expecting: "a key") }
+                guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
+                    throw self.unexpected(at: position, expecting: "a key (a string)")
+                }
+                let keyEnd: UnsafeRawPointer
+                (keyEnd, valueNode) = try self.scanKey(openingAt: position, objectNode: objectNode)
+                if valueNode != Self.noNode {
+                    let visitedBit: UInt64 = valueNode < 64 ? 1 << UInt64(valueNode) : 0
+                    if visitedNodes & visitedBit != 0 || visitedBit == 0 { self.clearSlots(below: valueNode) }
+                    visitedNodes |= visitedBit
+                }
+                position = self.skipWhitespace(from: try self.skip(UInt8(ascii: ":"), at: keyEnd,
+                                                                   expecting: "':' after a key"))
+            }
+
+            guard position < self.end else { throw self.truncated(at: position, expecting: "a value") }
+            let opening = position.load(as: UInt8.self)
+            if opening == UInt8(ascii: "{") || opening == UInt8(ascii: "[") {
+                guard depth < JSONLimits.nestingDepthMax else { throw self.tooDeep(at: position) }
+                isObject = opening == UInt8(ascii: "{")
+                let bit: UInt64 = 1 << UInt64(depth & 63)
+                if isObject {
+                    self.objectBits[depth >> 6] |= bit
+                } else {
+                    self.objectBits[depth >> 6] &= ~bit
+                }
+                depth += 1
+                objectNode = Self.noNode
+                if valueNode >= 0 {
+                    if isObject && self.nodes[Int(valueNode)].edgeCount > 0 { objectNode = valueNode }
+                    self.pathFrames[pathFrameCount] = PathFrame(valueNode: valueNode, objectNode: objectNode,
+                                                                depth: depth, startOffset: position - self.start)
+                    pathFrameCount += 1
+                }
+                position = self.skipWhitespace(from: position + 1)
+                guard position < self.end else {
+                    throw self.truncated(at: position, expecting: isObject ? "a key or '}'" : "a value or ']'")
+                }
+                // An empty container is closed below, like any finished value.
+                if position.load(as: UInt8.self) != (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    keyIsNext = isObject
+                    valueNode = Self.noNode
+                    continue value
+                }
+            } else {
+                let valueStart = position
+                let scanned = try self.scanScalar(at: position)
+                position = scanned.end
+                if valueNode >= 0 {
+                    self.record(valueNode, kind: scanned.kind, from: valueStart, to: position,
+                                stringHasEscapes: scanned.stringHasEscapes)
+                }
+            }
+
+            // After a value: the next element of the innermost container, or its end (and maybe more ends).
+            while depth > 0 {
+                position = self.skipWhitespace(from: position)
+                guard position < self.end else {
+                    throw self.truncated(at: position, expecting: isObject ? "',' or '}'" : "',' or ']'")
+                }
+                let separator = position.load(as: UInt8.self)
+                if separator == UInt8(ascii: ",") {
+                    position = self.skipWhitespace(from: position + 1)
+                    keyIsNext = isObject
+                    valueNode = Self.noNode
+                    continue value
+                }
+                guard separator == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) else {
+                    throw self.unexpected(at: position, expecting: isObject ? "',' or '}'" : "',' or ']'")
+                }
+                position += 1
+                if pathFrameCount > 0 && self.pathFrames[pathFrameCount - 1].depth == depth {
+                    pathFrameCount -= 1
+                    let frame = self.pathFrames[pathFrameCount]
+                    self.record(frame.valueNode, kind: isObject ? .object : .array,
+                                from: self.start + frame.startOffset, to: position, stringHasEscapes: false)
+                }
+                depth -= 1
+                if depth > 0 {
+                    isObject = self.objectBits[(depth - 1) >> 6] & (1 << UInt64((depth - 1) & 63)) != 0
+                }
+                objectNode = pathFrameCount > 0 && self.pathFrames[pathFrameCount - 1].depth == depth
+                    ? self.pathFrames[pathFrameCount - 1].objectNode : Self.noNode
+            }
+            break
+        }
+
         position = self.skipWhitespace(from: position)
         guard position == self.end else {
             throw self.error(.trailingData, at: position, "unexpected bytes after the document's value")
         }
     }
 
-    /// Scans the value at `position` whose path leads to `node`, recording it in the node's slot; returns where
-    /// the value ends.
-    func scanField(node: Int32, at position: UnsafeRawPointer, depth: Int) throws(JSONError) -> UnsafeRawPointer {
-        let fieldNode = self.nodes[Int(node)]
-        // A repeated key replaces what an earlier one set below it (the last duplicate wins), and a value that is
-        // not an object leaves the paths through it absent.
-        for index in Int(fieldNode.subtreeSlotStart)..<Int(fieldNode.subtreeSlotEnd) {
-            self.slots[Int(self.subtreeSlots[index])] = .absent
-        }
-        let scanned = try self.scanValue(
-            objectNode: fieldNode.edgeCount > 0 ? node : Self.noNode, at: position, depth: depth
-        )
-        if fieldNode.slot >= 0 {
-            self.slots[Int(fieldNode.slot)] = JSONFields.Slot(
-                kind: scanned.kind, stringHasEscapes: scanned.stringHasEscapes,
-                byteRange: Range(uncheckedBounds: (position - self.start, scanned.end - self.start))
-            )
-        }
-        return scanned.end
+    /// Where a scalar scanned ends, its kind, and whether it was a string with escapes.
+    struct ScannedScalar {
+        var end: UnsafeRawPointer
+        var kind: JSONKind
+        var stringHasEscapes = false
     }
 
-    /// Scans any value at `position`. `objectNode` is the node whose keys to look for if the value is an object;
-    /// `depth` counts the containers around the value.
+    /// Scans the string, number or literal at `position`.
     @inline(__always)
-    func scanValue(objectNode: Int32, at position: UnsafeRawPointer, depth: Int) throws(JSONError) -> ScannedValue {
-        guard position < self.end else { throw self.truncated(at: position, expecting: "a value") }
+    func scanScalar(at position: UnsafeRawPointer) throws(JSONError) -> ScannedScalar {
         switch position.load(as: UInt8.self) {
         case UInt8(ascii: "\""):
             let (end, hasEscapes) = try self.skipString(openingAt: position)
-            return ScannedValue(end: end, kind: .string, stringHasEscapes: hasEscapes)
-        case UInt8(ascii: "{"):
-            return ScannedValue(end: try self.scanObject(node: objectNode, at: position, depth: depth + 1),
-                                kind: .object)
-        case UInt8(ascii: "["):
-            return ScannedValue(end: try self.scanArray(at: position, depth: depth + 1), kind: .array)
+            return ScannedScalar(end: end, kind: .string, stringHasEscapes: hasEscapes)
+        case UInt8(ascii: "1")...UInt8(ascii: "9"):
+            return ScannedScalar(end: try self.skipUnsignedInteger(at: position), kind: .number)
+        case UInt8(ascii: "-"), UInt8(ascii: "0"):
+            return ScannedScalar(end: try self.skipNumber(at: position), kind: .number)
         case UInt8(ascii: "t"):
-            return ScannedValue(end: try self.skipLiteral(JSONScanCursor.trueLiteral, at: position), kind: .bool)
+            return ScannedScalar(end: try self.skipLiteral(.trueLiteral, at: position), kind: .bool)
         case UInt8(ascii: "f"):
-            return ScannedValue(end: try self.skipLiteral(JSONScanCursor.falseLiteral, at: position), kind: .bool)
+            return ScannedScalar(end: try self.skipLiteral(.falseLiteral, at: position), kind: .bool)
         case UInt8(ascii: "n"):
-            return ScannedValue(end: try self.skipLiteral(JSONScanCursor.nullLiteral, at: position), kind: .null)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return ScannedValue(end: try self.skipNumber(at: position), kind: .number)
+            return ScannedScalar(end: try self.skipLiteral(.nullLiteral, at: position), kind: .null)
         default:
             throw self.unexpected(at: position, expecting: "a value")
         }
     }
 
-    /// Scans the object opening at `position`, the `depth`th container open, reading into `node`'s keys.
-    func scanObject(node: Int32, at opening: UnsafeRawPointer, depth: Int) throws(JSONError) -> UnsafeRawPointer {
-        guard depth <= JSONLimits.nestingDepthMax else { throw self.tooDeep(at: opening) }
-        var position = self.skipWhitespace(from: opening + 1)
-        guard position < self.end else { throw self.truncated(at: position, expecting: "a key or '}'") }
-        if position.load(as: UInt8.self) == UInt8(ascii: "}") { return position + 1 }
-        while true {
-            guard position < self.end else { throw self.truncated(at: position, expecting: "a key") }
-            guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
-                throw self.unexpected(at: position, expecting: "a key (a string)")
-            }
-            let keyStart = position + 1
-            let (keyEnd, keyHasEscapes) = try self.skipString(openingAt: position)
-            position = self.skipWhitespace(from: keyEnd)
-            guard position < self.end else { throw self.truncated(at: position, expecting: "':'") }
-            guard position.load(as: UInt8.self) == UInt8(ascii: ":") else {
-                throw self.unexpected(at: position, expecting: "':' after a key")
-            }
-            position = self.skipWhitespace(from: position + 1)
-            let child = node == Self.noNode
-                ? Self.noNode
-                : self.child(of: node, keyStart: keyStart, keyEnd: keyEnd - 1, keyHasEscapes: keyHasEscapes)
-            if child == Self.noNode {
-                position = try self.scanValue(objectNode: Self.noNode, at: position, depth: depth).end
-            } else {
-                position = try self.scanField(node: child, at: position, depth: depth)
-            }
-            position = self.skipWhitespace(from: position)
-            guard position < self.end else { throw self.truncated(at: position, expecting: "',' or '}'") }
-            let separator = position.load(as: UInt8.self)
-            if separator == UInt8(ascii: ",") {
-                position = self.skipWhitespace(from: position + 1)
-            } else if separator == UInt8(ascii: "}") {
-                return position + 1
-            } else {
-                throw self.unexpected(at: position, expecting: "',' or '}'")
-            }
+    /// Marks absent every slot below `node`: a repeated key's value replaces what the earlier one set there (the
+    /// last duplicate wins), and a value that is not an object leaves the paths through it absent.
+    func clearSlots(below node: Int32) {
+        let fieldNode = self.nodes[Int(node)]
+        for index in Int(fieldNode.subtreeSlotStart)..<Int(fieldNode.subtreeSlotEnd) {
+            self.slots[Int(self.subtreeSlots[index])] = .absent
         }
     }
 
-    /// Scans the array opening at `position`, the `depth`th container open. Paths do not index arrays, so its
-    /// elements are only validated.
-    func scanArray(at opening: UnsafeRawPointer, depth: Int) throws(JSONError) -> UnsafeRawPointer {
-        guard depth <= JSONLimits.nestingDepthMax else { throw self.tooDeep(at: opening) }
-        var position = self.skipWhitespace(from: opening + 1)
-        guard position < self.end else { throw self.truncated(at: position, expecting: "a value or ']'") }
-        if position.load(as: UInt8.self) == UInt8(ascii: "]") { return position + 1 }
-        while true {
-            position = try self.scanValue(objectNode: Self.noNode, at: position, depth: depth).end
-            position = self.skipWhitespace(from: position)
-            guard position < self.end else { throw self.truncated(at: position, expecting: "',' or ']'") }
-            let separator = position.load(as: UInt8.self)
-            if separator == UInt8(ascii: ",") {
-                position = self.skipWhitespace(from: position + 1)
-            } else if separator == UInt8(ascii: "]") {
-                return position + 1
-            } else {
-                throw self.unexpected(at: position, expecting: "',' or ']'")
-            }
+    /// Records the value `start..<end` in `node`'s slot, if the node has one.
+    @inline(__always)
+    func record(_ node: Int32, kind: JSONKind, from start: UnsafeRawPointer, to end: UnsafeRawPointer,
+                stringHasEscapes: Bool) {
+        let slot = self.nodes[Int(node)].slot
+        guard slot >= 0 else { return }
+        self.slots[Int(slot)] = JSONFields.Slot(
+            kind: kind, stringHasEscapes: stringHasEscapes,
+            byteRange: Range(uncheckedBounds: (start - self.start, end - self.start))
+        )
+    }
+
+    /// Skips whitespace and then `expected`, or throws naming `what` was expected.
+    @inline(__always)
+    func skip(_ expected: UInt8, at position: UnsafeRawPointer, expecting what: StaticString) throws(JSONError)
+        -> UnsafeRawPointer
+    {
+        // Compact documents have the byte right there.
+        if position < self.end && position.load(as: UInt8.self) == expected { return position + 1 }
+        let position = self.skipWhitespace(from: position)
+        guard position < self.end else { throw self.truncated(at: position, expecting: "\(what)") }
+        guard position.load(as: UInt8.self) == expected else {
+            throw self.unexpected(at: position, expecting: "\(what)")
         }
+        return position + 1
     }
 
     @inline(__always)

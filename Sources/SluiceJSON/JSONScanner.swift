@@ -38,20 +38,33 @@ public struct JSONScanner: Sendable {
             guard let start = document.baseAddress, document.count > 0 else {
                 throw JSONError(.truncated, at: 0, "the document is empty")
             }
-            try self.fieldSet.nodes.withUnsafeBufferPointer { (nodes) throws(JSONError) in
-                try self.fieldSet.edges.withUnsafeBufferPointer { (edges) throws(JSONError) in
-                    try self.fieldSet.keyWords.withUnsafeBufferPointer { (keyWords) throws(JSONError) in
-                        try self.fieldSet.subtreeSlots.withUnsafeBufferPointer { (subtreeSlots) throws(JSONError) in
-                            try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
-                                let cursor = JSONScanCursor(
-                                    start: start, end: start + document.count,
-                                    nodes: nodes, edges: edges, keyWords: keyWords, subtreeSlots: subtreeSlots,
-                                    slots: slots
-                                )
-                                try cursor.scanDocument()
-                            }
-                        }
-                    }
+            // Plain pointers, taken here so that the closure below captures no reference (which it would retain
+            // and release per document); `self.fieldSet` keeps the tables alive meanwhile.
+            let tables = self.fieldSet.tables
+            let (nodes, edges) = (tables.nodes, tables.edges)
+            let (keyWords, subtreeSlots) = (tables.keyWords, tables.subtreeSlots)
+            let pathFrameCount = self.fieldSet.keyCountMax + 1
+            try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
+                let scan = { (scratch: UnsafeMutableRawBufferPointer) throws(JSONError) in
+                    let cursor = JSONScanCursor(
+                        start: start, end: start + document.count, nodes: nodes, edges: edges,
+                        keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots,
+                        scratch: scratch.baseAddress!, pathFrameCount: pathFrameCount
+                    )
+                    try cursor.scanDocument()
+                }
+                // The open containers' bits and the path frames, on the stack: a size known when compiling
+                // keeps the allocation free; only a field set with paths deeper than that pays for one.
+                if pathFrameCount <= JSONScanCursor.stackPathFrameCount {
+                    try withUnsafeTemporaryAllocation(
+                        byteCount: JSONScanCursor.scratchByteCount(pathFrameCount: JSONScanCursor.stackPathFrameCount),
+                        alignment: MemoryLayout<JSONScanCursor.PathFrame>.alignment, scan
+                    )
+                } else {
+                    try withUnsafeTemporaryAllocation(
+                        byteCount: JSONScanCursor.scratchByteCount(pathFrameCount: pathFrameCount),
+                        alignment: MemoryLayout<JSONScanCursor.PathFrame>.alignment, scan
+                    )
                 }
             }
         } catch {

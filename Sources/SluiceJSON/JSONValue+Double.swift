@@ -7,11 +7,11 @@ extension JSONValue {
 
     /// The number as the nearest Double (round half to even, as a correct `strtod`).
     ///
-    /// Short numbers (at most 15-16 significant digits and a decimal exponent within ±22, which covers prices,
-    /// coordinates and timestamps) take Clinger's fast path: the significand and the power of ten are both exact
-    /// Doubles, so one multiplication or division rounds correctly. Anything else goes to the standard library's
-    /// correctly rounding parser, at the cost of a String. A value beyond Double's range throws
-    /// `.numberOutOfRange` rather than becoming infinity; one below its smallest subnormal becomes zero.
+    /// Short numbers (a significand below 2^53, so up to 15 digits, and a decimal exponent within ±22, which
+    /// covers prices, coordinates and timestamps) take Clinger's fast path: the significand and the power of ten
+    /// are both exact Doubles, so one multiplication or division rounds correctly. Anything else goes to the
+    /// standard library's correctly rounding parser, at the cost of a String. A value beyond Double's range
+    /// throws `.numberOutOfRange` rather than becoming infinity; one below its smallest subnormal becomes zero.
     public func double() throws(JSONError) -> Double {
         guard self.kind == .number else { throw self.mismatch(expected: .number) }
         let parts = JSONNumberParts(self.bytes)

@@ -7,19 +7,27 @@ extension JSONValue {
     @inlinable @inline(__always)
     public func int64() throws(JSONError) -> Int64 {
         guard self.kind == .number else { throw self.mismatch(expected: .number) }
-        // The common case, inline: an optional minus and at most 18 digits, which cannot overflow.
+        // The common case, inline: an optional minus and at most 18 digits, which cannot overflow; 8 digits at
+        // a time while 8 remain.
         let byteCount = self.bytes.count
         let isNegative = self.bytes[0] == UInt8(ascii: "-")
         var index = isNegative ? 1 : 0
-        if byteCount - index <= 18 {
-            var magnitude: Int64 = 0
+        if byteCount - index <= 18, let base = self.bytes.baseAddress {
+            var magnitude: UInt64 = 0
+            while byteCount - index >= 8 {
+                let word = JSONWordScan.load(base + index)
+                if JSONWordScan.nonDigitMask(word) != 0 { return try self.int64FromParts() }
+                magnitude = magnitude &* 100_000_000 &+ JSONWordScan.eightDigitsValue(word)
+                index += 8
+            }
             while index < byteCount {
                 let digit = self.bytes[index] &- UInt8(ascii: "0")
                 if digit > 9 { return try self.int64FromParts() }
-                magnitude = magnitude &* 10 &+ Int64(digit)
+                magnitude = magnitude &* 10 &+ UInt64(digit)
                 index += 1
             }
-            return isNegative ? -magnitude : magnitude
+            let value = Int64(truncatingIfNeeded: magnitude)
+            return isNegative ? 0 &- value : value
         }
         return try self.int64FromParts()
     }

@@ -3,7 +3,7 @@
 ///
 /// Each `...Mask` function returns a word whose byte i has its high bit set when byte i of the input (in memory
 /// order) is of the class asked for. The subtractions can also set bits *above* the first true match, never below
-/// it, so only the lowest set bit is meaningful: `firstByteIndex(of:)` is the one way to use a mask.
+/// it, so only whether a mask is zero and where its lowest set bit is (`firstByteIndex(of:)`) mean anything.
 @usableFromInline
 enum JSONWordScan {
     @usableFromInline static let lowBits: UInt64 = 0x0101_0101_0101_0101
@@ -42,6 +42,23 @@ enum JSONWordScan {
     @inlinable @inline(__always)
     static func stringStopMask(_ word: UInt64) -> UInt64 {
         escapeMask(word) | (word & highBits)
+    }
+
+    /// The bytes that are not ASCII digits. A byte below `0` borrows from the byte above it and one above `9`
+    /// may carry into it, but both are flagged themselves, so the lowest flag is exact.
+    @inlinable @inline(__always)
+    static func nonDigitMask(_ word: UInt64) -> UInt64 {
+        ((word &- lowBits &* 0x30) | (word &+ lowBits &* 0x46) | word) & highBits
+    }
+
+    /// The value of eight ASCII digits, the first one most significant: pairs, then quads, then the whole, each
+    /// step one multiply that combines neighbours (the digits must have been checked).
+    @inlinable @inline(__always)
+    static func eightDigitsValue(_ word: UInt64) -> UInt64 {
+        // Swift's >> binds tighter than &*: the parentheses matter.
+        var value = ((word & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        value = ((value & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
     }
 
     @inlinable @inline(__always)

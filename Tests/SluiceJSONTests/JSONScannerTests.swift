@@ -107,7 +107,9 @@ import Testing
     }
 
     @Test func keysWithEscapesMatchTheirText() throws {
-        let document = Array(#"{"ev\u0065nt_type":7,"\u00e9t\u00E9":"summer","a\/b":true,"\ud83d\ude00":1,"q\"":2}"#.utf8)
+        let document = Array(
+            #"{"ev\u0065nt_type":7,"\u00e9t\u00E9":"summer","a\/b":true,"\ud83d\ude00":1,"q\"":2}"#.utf8
+        )
         let scanner = JSONScanner(paths: [["event_type"], ["été"], ["a/b"], ["😀"], ["q\""], ["event_typ"]])
         var fields = scanner.makeFields()
         try scanner.scan(document, into: &fields)
@@ -136,6 +138,38 @@ import Testing
                 #expect(fields.kind(1) == .absent, "\(text)")
             }
         }
+    }
+
+    /// Keys are recognised from their first bytes before their end is found: a key that only starts like a
+    /// wanted one, or that a wanted one only starts like, must not match, far from the end or near it.
+    @Test(arguments: [1, 6, 7, 8, 9, 15, 16, 17])
+    func keysThatOnlyShareAPrefixDoNotMatch(keyByteCount: Int) throws {
+        let key = String((0..<keyByteCount).map { Character(Unicode.Scalar(UInt8(0x41 + $0 % 26))) })
+        for padding in ["", String(repeating: " ", count: 20)] {
+            for other in [key + "x", String(key.dropLast()), key + key] {
+                let text = #"{"\#(other)":1,"\#(key)":2}"# + padding
+                let scanner = JSONScanner(paths: [[key]])
+                var fields = scanner.makeFields()
+                let document = Array(text.utf8)
+                try scanner.scan(document, into: &fields)
+                try document.withUnsafeBytes { (bytes) throws in
+                    #expect(try fields.value(0, in: bytes).int64() == 2, "\(text)")
+                }
+                let missing = Array((#"{"\#(other)":1}"# + padding).utf8)
+                try scanner.scan(missing, into: &fields)
+                #expect(fields.kind(0) == .absent, "\(other)")
+            }
+        }
+    }
+
+    @Test func aWantedKeyWithAControlCharacterIsNotMatchedRaw() {
+        // The document must escape the control character; raw, it is invalid even though the bytes match.
+        let scanner = JSONScanner(paths: [["a\u{1}"]])
+        var fields = scanner.makeFields()
+        let error = #expect(throws: JSONError.self) {
+            try scanner.scan(Array("{\"a\u{1}\":1}          ".utf8), into: &fields)
+        }
+        #expect(error?.code == .invalidString && error?.byteOffset == 3)
     }
 
     @Test func scansTheWholeDocumentWhenAskedForNothing() throws {

@@ -1,5 +1,6 @@
 import SluiceJSON
 import Testing
+import _SluiceTestSupport
 
 /// The writer's exact output: commas, escapes, numbers.
 @Suite struct JSONWriterTests {
@@ -63,6 +64,25 @@ import Testing
         #expect(Self.text { $0.beginArray(); $0.double(.nan); $0.double(2.5); $0.endArray() } == "[null,2.5]")
     }
 
+    /// The writer formats common doubles itself; its text must be the standard library's shortest one.
+    @Test func writesDoublesAsTheStandardLibraryDoes() {
+        var random = SeededRandom()
+        var values: [Double] = [0.1, 0.2, 0.3, 0.908, 1e-4, 0.00012, 123.456, 99.99, 0.5, 1.25, 4503599627370495.5,
+                                0x1p53 - 1, 1e15 + 0.3, 0.000999, 12345.6789, 3.141592653]
+        for _ in 0..<100_000 {
+            values.append(Double(Int64.random(in: -10_000_000...10_000_000, using: &random)) / 100)
+            values.append(Double(Int64.random(in: 1...1_000_000_000, using: &random))
+                / [1, 10, 1000, 1e6, 1e9].randomElement(using: &random)!)
+            values.append(Double.random(in: 0..<1000, using: &random))
+            values.append(Double(bitPattern: random.next()))
+        }
+        for value in values where value.isFinite {
+            let text = Self.text { $0.double(value) }
+            #expect(text == value.description, "seed \(random.seed)")
+            #expect(Double(text)?.bitPattern == value.bitPattern)
+        }
+    }
+
     @Test func escapesWhatJSONRequiresAndNothingElse() {
         let text = Self.text { $0.string("q\" b\\ s/ \n\r\t\u{8}\u{C}\u{0}\u{1F}\u{7F} é€😀") }
         #expect(text == #""q\" b\\ s/ \n\r\t\b\f\u0000\u001f"# + "\u{7F} é€😀\"")
@@ -96,7 +116,6 @@ import Testing
         #expect(!writer.isComplete)
         writer.endObject()
         #expect(writer.isComplete)
-        let capacity = writer.bytes.capacity
         writer.reset()
         #expect(writer.bytes.isEmpty && !writer.isComplete)
         writer.int64(2)
@@ -105,7 +124,35 @@ import Testing
         writer.int64(3)
         writer.endArray()
         #expect(writer.bytes == Array("[3]".utf8))
-        #expect(writer.bytes.capacity == capacity)
+        #expect(writer.byteCount == 3)
         writer.withBytes { #expect(Array($0) == Array("[3]".utf8)) }
+    }
+
+    @Test func aCopyIsIndependentOfTheOriginal() {
+        var writer = JSONWriter(reservingCapacity: 8)
+        writer.beginArray()
+        writer.int64(1)
+        var copy = writer
+        copy.int64(2)
+        writer.int64(3)
+        copy.endArray()
+        writer.endArray()
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == "[1,3]")
+        #expect(String(decoding: copy.bytes, as: UTF8.self) == "[1,2]")
+    }
+
+    @Test func growsPastItsReservedCapacity() {
+        var writer = JSONWriter(reservingCapacity: 1)
+        let long = String(repeating: "\"quoted\" ", count: 500)
+        writer.beginArray()
+        for index in 0..<1000 {
+            writer.int64(Int64(index))
+            writer.string(long)
+        }
+        writer.endArray()
+        let expectedElement = "\"" + String(repeating: #"\"quoted\" "#, count: 500) + "\""
+        let expected = "[" + (0..<1000).map { "\($0),\(expectedElement)" }.joined(separator: ",") + "]"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+        #expect(writer.byteCount == expected.utf8.count)
     }
 }

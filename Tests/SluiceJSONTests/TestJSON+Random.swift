@@ -47,8 +47,8 @@ extension TestJSON {
     static func randomDouble(using random: inout SeededRandom) -> Double {
         switch Int.random(in: 0..<6, using: &random) {
         case 0:
-            return [0.1, 0.5, 1.5, 1e-300, .leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308, 1e22, 1e23,
-                    0x1p53 + 2, 123456.789, -2.5e-5, 4.35, 0.908].randomElement(using: &random)!
+            return [0.1, 0.5, 1.5, 1e-300, .leastNonzeroMagnitude, 2.2250738585072014e-308, 1.7976931348623157e308,
+                    1e22, 1e23, 0x1p53 + 2, 123456.789, -2.5e-5, 4.35, 0.908].randomElement(using: &random)!
         case 1:
             // Prices and the like: a few decimals.
             return Double(Int.random(in: -1_000_000...1_000_000, using: &random)) / 100

@@ -26,7 +26,9 @@ enum TestJSON: Equatable, CustomStringConvertible {
         case let (.object(a), .object(b)):
             // Member order is not part of JSON's meaning; the generator never repeats a key.
             guard a.count == b.count else { return false }
-            return a.allSatisfy { member in b.contains { $0.key.utf8.elementsEqual(member.key.utf8) && $0.value == member.value } }
+            return a.allSatisfy { member in
+                b.contains { $0.key.utf8.elementsEqual(member.key.utf8) && $0.value == member.value }
+            }
         default: return false
         }
     }
