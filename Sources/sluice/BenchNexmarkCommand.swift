@@ -71,7 +71,7 @@ struct NexmarkBench: ParsableCommand {
         }
     }
 
-    /// Events per second of decoding alone, one thread.
+    /// Events per second of decoding alone (records read in place, bids decoded as q0 decodes them), one thread.
     private func decodeOnly(_ client: MemoryLogClient) throws -> Double {
         var decoder = BidDecoder([.auction, .bidder, .price, .dateTime, .extra])
         var checksum: Int64 = 0
@@ -86,9 +86,9 @@ struct NexmarkBench: ParsableCommand {
                 var batches = RecordBatchSequence(fetched.records)
                 while let batch = try batches.next() {
                     offset = batch.nextOffset
-                    var reader = try batch.recordReader()
-                    while let record = try reader.next() {
-                        let bid = try record.value!.withUnsafeReadableBytes { try decoder.decode($0) }
+                    // Read in place, as the engine's sources read.
+                    try batch.forEachRecordView { record in
+                        let bid = try decoder.decode(record.value!)
                         checksum &+= bid?.price ?? 0
                         count += 1
                     }
