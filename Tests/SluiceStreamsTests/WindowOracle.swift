@@ -150,3 +150,55 @@ struct SessionOracle {
         return (emitted, late)
     }
 }
+
+/// The model of sliding windows: per key and distinct event time `t`, the sum of the key's accepted
+/// records in `(t - size, t]`, emitted when the watermark reaches `t`, and again for each record
+/// within the allowed lateness that joins it.
+struct SlidingOracle {
+    let size: Int64
+    let disorderMs: Int64
+    let latenessMs: Int64
+
+    func run(_ records: [InputRecord]) -> (emitted: [String: [Int64]], late: Int) {
+        var entries: [String: [(Int64, Int64)]] = [:]
+        var pending: Set<String> = []
+        var pendingList: [(key: String, time: Int64)] = []
+        var emitted: [String: [Int64]] = [:]
+        var late = 0
+        var watermark: Int64?
+        func name(_ key: String, _ time: Int64) -> String { "\(key)\(Window(start: time - self.size + 1, end: time + 1))" }
+        func sum(_ key: String, _ time: Int64) -> Int64 {
+            (entries[key] ?? []).filter { $0.0 > time - self.size && $0.0 <= time }.reduce(0) { $0 + $1.1 }
+        }
+        func expired(_ time: Int64, _ watermark: Int64?) -> Bool {
+            guard let watermark else { return false }
+            return watermark == Int64.max || time + self.latenessMs <= watermark
+        }
+        func advance(to newWatermark: Int64) {
+            watermark = newWatermark
+            let due = pendingList.filter { $0.time <= newWatermark }.sorted { $0.time < $1.time }
+            pendingList.removeAll { $0.time <= newWatermark }
+            for (key, time) in due where pending.remove(name(key, time)) != nil {
+                emitted[name(key, time), default: []].append(sum(key, time))
+            }
+        }
+        for record in records {
+            if expired(record.timestamp, watermark) {
+                late += 1
+            } else {
+                entries[record.key, default: []].append((record.timestamp, record.value))
+                if let watermark, record.timestamp <= watermark {
+                    var ends = Set((entries[record.key] ?? []).map(\.0).filter { $0 >= record.timestamp && $0 < record.timestamp + self.size && $0 <= watermark })
+                    ends.insert(record.timestamp)
+                    for end in ends.sorted() where !expired(end, watermark) { emitted[name(record.key, end), default: []].append(sum(record.key, end)) }
+                } else if pending.insert(name(record.key, record.timestamp)).inserted {
+                    pendingList.append((record.key, record.timestamp))
+                }
+            }
+            let candidate = record.timestamp - self.disorderMs - 1
+            if candidate > (watermark ?? Int64.min) { advance(to: candidate) }
+        }
+        advance(to: Int64.max)
+        return (emitted, late)
+    }
+}

@@ -42,9 +42,11 @@ import _SluiceTestSupport
         ("global", .global, 0),
         ("session", .session(gap: 120), 0),
         ("session-late", .session(gap: 120), 1_000),
+        ("sliding", .sliding(size: 500), 0),
+        ("sliding-late", .sliding(size: 500), 800),
     ]
 
-    @Test(arguments: 0..<7)
+    @Test(arguments: 0..<9)
     func resultsEqualTheOracle(caseIndex: Int) throws {
         let (name, windows, lateness) = Self.cases[caseIndex]
         var random = SeededRandom()
@@ -63,6 +65,8 @@ import _SluiceTestSupport
             let result: (emitted: [String: [Int64]], late: Int)
             if case .session(let gap) = windows {
                 result = SessionOracle(gap: gap, disorderMs: Self.disorderMs, latenessMs: lateness).run(mine)
+            } else if case .sliding(let size) = windows {
+                result = SlidingOracle(size: size, disorderMs: Self.disorderMs, latenessMs: lateness).run(mine)
             } else {
                 result = WindowOracle(windows: windows, disorderMs: Self.disorderMs, latenessMs: lateness).run(mine)
             }

@@ -91,8 +91,11 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
                     store: SessionStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
                     valueSerde: valueSerde, next: next, processBatch: specializedSessions)
-            case .sliding:
-                throw StreamsError(.invalidTopology, "sliding windows are not available yet (\(storeName)); use hopping windows")
+            case .sliding(let size):
+                return SlidingAggregateOperator(
+                    size: size, allowedLatenessMs: lateness, aggregator: aggregator,
+                    store: KeyValueStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, valueSerde: .slidingEntries(valueSerde)),
+                    keySerde: keySerde, valueSerde: valueSerde, next: next)
             default:
                 return WindowAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
