@@ -9,6 +9,8 @@ struct WindowOracle {
     let windows: Windows
     let disorderMs: Int64
     let latenessMs: Int64
+    /// `.onWatermark` (the default), `.onEveryUpdate` or `.onCount(n)`.
+    var trigger: Trigger = .onWatermark
 
     /// All windows that contain `t`, found by scanning candidates rather than by arithmetic.
     func windowsContaining(_ t: Int64) -> [Window] {
@@ -46,6 +48,7 @@ struct WindowOracle {
     /// Emissions per "key[start, end)" and the number of late records, for one partition's records.
     func run(_ records: [InputRecord]) -> (emitted: [String: [Int64]], late: Int) {
         var sums: [String: [Window: Int64]] = [:]
+        var pendingCounts: [String: Int64] = [:]
         var fired: Set<String> = []
         var emitted: [String: [Int64]] = [:]
         var late = 0
@@ -59,9 +62,13 @@ struct WindowOracle {
                     due.append((window, key))
                 }
             }
-            for (window, key) in due {
+            for (window, key) in due.sorted(by: { $0.0 < $1.0 }) {
                 fired.insert(name(key, window))
-                emitted[name(key, window), default: []].append(sums[key]![window]!)
+                // Emitted when records came since the last emission (the every-update trigger has emitted each already).
+                if self.trigger != .onEveryUpdate && pendingCounts[name(key, window), default: 0] > 0 {
+                    emitted[name(key, window), default: []].append(sums[key]![window]!)
+                    pendingCounts[name(key, window)] = 0
+                }
             }
             for key in Array(sums.keys) {
                 sums[key] = sums[key]!.filter { !self.isExpired($0.key, watermark: newWatermark) }
@@ -73,10 +80,21 @@ struct WindowOracle {
             for window in self.windowsContaining(record.timestamp) where !self.isExpired(window, watermark: watermark) {
                 accepted = true
                 sums[record.key, default: [:]][window, default: 0] += record.value
+                pendingCounts[name(record.key, window), default: 0] += 1
+                var emit = false
+                switch self.trigger {
+                case .onEveryUpdate: emit = true
+                case .onCount(let count): emit = pendingCounts[name(record.key, window)]! >= count
+                default: break
+                }
                 if let watermark, self.maxTimestamp(window) <= watermark {
                     // Complete already: the update is emitted now (and the window counts as fired).
                     fired.insert(name(record.key, window))
+                    emit = true
+                }
+                if emit {
                     emitted[name(record.key, window), default: []].append(sums[record.key]![window]!)
+                    pendingCounts[name(record.key, window)] = 0
                 }
             }
             if !accepted { late += 1 }

@@ -102,4 +102,50 @@ import _SluiceTestSupport
             #expect(app.metrics.lateRecords.value == expectedLate)
         }
     }
+
+    static let triggers: [(String, Windows, Trigger, Int64)] = [
+        ("every-update", .tumbling(size: 1_000), .onEveryUpdate, 800),
+        ("count", .hopping(size: 2_000, advance: 1_000), .onCount(5), 500),
+    ]
+
+    /// The every-update and count triggers, against the same oracle.
+    @Test(arguments: 0..<2)
+    func triggersEmitWhatTheOracleEmits(caseIndex: Int) throws {
+        let (name, windows, trigger, lateness) = Self.triggers[caseIndex]
+        var random = SeededRandom()
+        let directory = TemporaryDirectory(prefix: "sluice-triggers")
+        defer { directory.remove() }
+        let log = try Log(directory: directory.path + "/data", options: LogOptions(durability: .osManaged))
+        defer { try? log.close() }
+        let records = Self.input(count: 3_000, keys: 8, random: &random)
+        try produce(records, to: "in", partitionCount: Self.partitionCount, log: log, random: &random)
+        var expected: [String: [Int64]] = [:]
+        for partition in 0..<Self.partitionCount {
+            let mine = records.filter { Murmur2.partition(forKey: Array($0.key.utf8), partitionCount: Self.partitionCount) == partition }
+            var oracle = WindowOracle(windows: windows, disorderMs: Self.disorderMs, latenessMs: lateness)
+            oracle.trigger = trigger
+            expected.merge(oracle.run(mine).emitted) { $0 + $1 }
+        }
+        for (index, run) in Self.runs.enumerated() {
+            let application = "\(name)-\(index)"
+            try log.createTopic("out-\(application)", config: TopicConfig(partitionCount: 2))
+            let builder = StreamsBuilder()
+            builder.stream("in", key: .string, value: .int64, outOfOrdernessMs: Self.disorderMs)
+                .groupByKey(key: .string, value: .int64)
+                .windowedBy(windows, trigger: trigger, allowedLatenessMs: lateness)
+                .aggregate(.sum { $0 })
+                .toStream()
+                .to("out-\(application)", key: .windowed(.string), value: .int64)
+            var settings = StreamsSettings(applicationId: application, stateDirectory: directory.path + "/state")
+            settings.threadCount = run.threads
+            settings.fetchBytesMax = run.fetchBytes
+            settings.taskBatchBytesMax = run.fetchBytes
+            settings.stopAtEnd = true
+            try StreamsApplication(topology: try builder.build(), client: EmbeddedLogClient(log: log), settings: settings).run()
+            let actual = try windowResults("out-\(application)", log: log)
+            let differing = expected.filter { actual[$0.key] != $0.value }
+            #expect(differing.isEmpty && actual.count == expected.count,
+                    "\(name), \(run): \(differing.count) of \(expected.count) windows differ, e.g. \(differing.prefix(2).map { "\($0.key): expected \($0.value), got \(actual[$0.key] ?? [])" }) (seed \(random.seed))")
+        }
+    }
 }
