@@ -41,7 +41,8 @@ public struct StreamsSettings: Sendable {
 
     func deadLetterTopic(_ applicationId: String) -> String { "\(applicationId)-dead-letters" }
     func lateRecordsTopic(_ applicationId: String) -> String { "\(applicationId)-late-records" }
-    var offsetsTopic: String { "\(self.applicationId)-offsets" }
+    /// Where commits (input positions, event time, micro-batch ids) are recorded.
+    public var offsetsTopic: String { "\(self.applicationId)-offsets" }
 
     func validate() throws(StreamsError) {
         guard !self.applicationId.isEmpty, self.applicationId.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
