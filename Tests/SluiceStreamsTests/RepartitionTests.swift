@@ -53,6 +53,9 @@ import _SluiceTestSupport
         let actual = try windowResults("per-region", log: log)
         #expect(actual == expected, "\(actual.count) windows, expected \(expected.count) (seed \(random.seed))")
         #expect(app.metrics.lateRecords.value == 0)
+        #expect(app.metrics.lagRecords == 0, "the inputs were read to their end")
+        #expect(app.metrics.commits.value > 0)
+        #expect(app.metrics.changelogRecords.value > 0, "the window store wrote its changelog")
         #expect(app.metrics.recordsIn.value == 2 * records.count, "each record read once from the input and once from the repartition topic")
     }
 }

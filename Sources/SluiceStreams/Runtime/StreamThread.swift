@@ -151,6 +151,8 @@ final class StreamThread: @unchecked Sendable {
         for task in self.tasks { task.hasProgress = false }
         self.metrics.commits.increment()
         self.metrics.commitLatency.recordNanoseconds(monotonicNanoseconds() - started)
+        self.metrics.record(thread: self.index, lag: self.tasks.reduce(0) { $0 + $1.lag() },
+                            watermark: self.tasks.map(\.watermark).min() ?? Watermark.unknown, nowMs: nowMs)
         if force || nowMs - self.lastSnapshotMs >= self.settings.snapshotIntervalMs {
             for task in self.tasks { try task.snapshotStores() }
             self.lastSnapshotMs = nowMs

@@ -18,6 +18,24 @@ public final class StreamsMetrics: Sendable {
     /// Milliseconds between wall-clock time and the slowest task's watermark.
     public let watermarkDelay: Gauge
 
+    /// Per stream thread: records behind and the least task watermark, as of its last commit.
+    private let threadFigures = Mutex<[Int: (lag: Int64, watermark: Int64)]>([:])
+
+    /// A thread's figures after a commit; the gauges report the application's totals.
+    func record(thread: Int, lag: Int64, watermark: Int64, nowMs: Int64) {
+        let (totalLag, slowest) = self.threadFigures.withLock { figures -> (Int64, Int64) in
+            figures[thread] = (lag, watermark)
+            return (figures.values.reduce(0) { $0 + $1.lag }, figures.values.map(\.watermark).min() ?? watermark)
+        }
+        self.lag.record(totalLag)
+        if slowest != Watermark.unknown && slowest != Watermark.end { self.watermarkDelay.record(max(0, nowMs - slowest)) }
+        self.lastLag.store(totalLag, ordering: .relaxed)
+    }
+
+    /// Records behind the end of the inputs, as of the last commits.
+    public var lagRecords: Int64 { self.lastLag.load(ordering: .relaxed) }
+    private let lastLag = Atomic<Int64>(0)
+
     init(applicationId: String) {
         let dimensions = [("application", applicationId)]
         self.recordsIn = MetricCounter("sluice_streams_records_in", dimensions)
