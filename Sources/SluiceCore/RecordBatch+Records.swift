@@ -64,6 +64,11 @@ extension RecordBatch {
 
     /// A reader over the records, decompressing the payload first when the batch is compressed.
     public func recordReader() throws(SluiceError) -> RecordReader {
+        RecordReader(batch: self, payload: try self.recordsPayload())
+    }
+
+    /// The records' bytes after the header, decompressed when the batch is compressed.
+    func recordsPayload() throws(SluiceError) -> ByteBuffer {
         guard let codec = self.compression else {
             throw SluiceError(.codecUnavailable, "record batch uses unknown compression type \(self.attributes & 0x07)")
         }
@@ -75,7 +80,7 @@ extension RecordBatch {
             }
             payload = ByteBuffer(bytes: decompressed)
         }
-        return RecordReader(batch: self, payload: payload)
+        return payload
     }
 
     /// Decodes every record and checks what the header promises, as a broker does before it accepts a

@@ -56,17 +56,7 @@ extension RecordBatch {
     /// Calls `body` with each record of the batch in place (decompressing the payload first when the
     /// batch is compressed). Throws on malformed record bytes, as `recordReader()` does.
     public func forEachRecordView(_ body: (RecordView) throws -> Void) throws {
-        guard let codec = self.compression else {
-            throw SluiceError(.codecUnavailable, "record batch uses unknown compression type \(self.attributes & 0x07)")
-        }
-        var payload = self.buffer
-        payload.moveReaderIndex(forwardBy: Self.headerByteCount)
-        if codec != .none {
-            let decompressed = try payload.withUnsafeReadableBytes { (raw) throws(SluiceError) -> [UInt8] in
-                try codec.decompress(raw, decompressedBytesMax: Limits.decompressedBytesMax)
-            }
-            payload = ByteBuffer(bytes: decompressed)
-        }
+        let payload = try self.recordsPayload()
         let count = Int(self.recordCount)
         let baseOffset = self.baseOffset
         let lastOffsetDelta = Int64(self.lastOffsetDelta)
