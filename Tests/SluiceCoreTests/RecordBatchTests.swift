@@ -77,6 +77,36 @@ import _SluiceTestSupport
         }
     }
 
+    /// Records seen in place (the engine's sources) read exactly as the decoded records, compressed or not;
+    /// a record whose length runs past its batch is an error, not a crash.
+    @Test(arguments: [CompressionCodec.none, .gzip, .snappy])
+    func recordViewsReadAsRecords(codec: CompressionCodec) throws {
+        var random = SeededRandom()
+        for _ in 0..<100 {
+            let records = randomRecords(&random, count: Int.random(in: 1...40, using: &random))
+            var batch = try RecordBatchBuilder.batch(records, compression: codec)
+            batch.setBaseOffset(Int64.random(in: 0...1_000_000, using: &random))
+            let expected = try batch.records()
+            var seen: [Record] = []
+            try batch.forEachRecordView { view in
+                seen.append(view.copied())
+                for header in view.copied().headers {
+                    #expect(view.headerValue(header.key).map { Array($0) } == expected[seen.count - 1].headers.first { $0.key == header.key }?.value.map { Array($0.readableBytesView) })
+                }
+                #expect(view.headerValue("absent") == nil)
+            }
+            #expect(seen == expected, "seed \(random.seed)")
+        }
+        // A record that claims more bytes than its batch holds.
+        var builder = RecordBatchBuilder()
+        builder.append(ProducerRecord(key: nil, value: Array(repeating: 7, count: 10), timestamp: 0))
+        var bytes = Array(try builder.build().buffer.readableBytesView)
+        bytes[RecordBatch.headerByteCount] = 0x7e  // the record's length varint: 63 bytes
+        var corrupt = ByteBuffer(bytes: bytes)
+        corrupt.setInteger(RecordBatch(unchecked: corrupt).computeCRC(), at: RecordBatch.Field.crc)
+        #expect(throws: SluiceError.self) { try RecordBatch(unchecked: corrupt).forEachRecordView { _ in } }
+    }
+
     @Test func bitFlipsAreDetected() throws {
         var random = SeededRandom()
         let batch = try RecordBatchBuilder.batch(randomRecords(&random, count: 10))
