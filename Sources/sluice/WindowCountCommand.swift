@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import SluiceCore
 import SluiceLog
 import SluiceStreams
@@ -22,6 +25,7 @@ struct WindowCountCommand: ParsableCommand {
     @Option var commitIntervalMs: Int64 = 50
     @Option(help: "Bytes a task reads per poll.") var batchBytes: Int = 1 << 20
     @Option(help: "Milliseconds to pause after each poll (slows the run down for the test).") var pollPauseMs: Int64 = 0
+    @Option(help: "Start processing only once this file exists.") var waitForFile: String?
 
     func run() throws {
         guard let guarantee = StreamsSettings.Guarantee(rawValue: self.guarantee) else {
@@ -45,10 +49,18 @@ struct WindowCountCommand: ParsableCommand {
         settings.stopAtEnd = true
         settings.pollPauseMs = self.pollPauseMs
         let app = try StreamsApplication(topology: try builder.build(), client: EmbeddedLogClient(log: log), settings: settings)
-        try app.start()
         printFlushed("ready")
+        if let goFile = self.waitForFile {
+            // The test decides when processing starts, so that its kill timer does not depend on how soon it reads our output.
+            while !FileSystem.exists(goFile) { sleepMilliseconds(1) }
+        }
+        try app.start()
         try app.awaitTermination()
         try log.close()
         printFlushed("done")
     }
+}
+
+func sleepMilliseconds(_ milliseconds: Int) {
+    usleep(useconds_t(milliseconds * 1000))
 }

@@ -37,13 +37,17 @@ import _SluiceTestSupport
 
         let binary = sluiceExecutablePath()
         let arguments = ["_window-count", "--data-dir", dataDir, "--state-dir", directory.path + "/state", "--guarantee", guarantee,
-                         "--threads", "2", "--commit-interval-ms", "20", "--batch-bytes", "1000", "--poll-pause-ms", "5"]
+                         "--threads", "2", "--commit-interval-ms", "20", "--batch-bytes", "1000", "--poll-pause-ms", "10"]
         var kills = 0
         var finished = false
+        let goFile = directory.path + "/go"
         while !finished {
-            let child = try ChildProcess(binary, arguments)
-            let ready = child.waitForLine(timeout: .seconds(60)) { $0 == "ready" || $0 == "done" }
+            _ = unlink(goFile)
+            let child = try ChildProcess(binary, arguments + ["--wait-for-file", goFile])
+            let ready = child.waitForLine(timeout: .seconds(60)) { $0 == "ready" }
             #expect(ready, "the child started: \(child.standardError) (seed \(random.seed))")
+            // Processing starts now, however late this process saw "ready".
+            #expect(FileManager.default.createFile(atPath: goFile, contents: nil))
             if kills < Self.kills {
                 try await Task.sleep(for: .milliseconds(Int.random(in: 20...150, using: &random)))
                 child.kill()

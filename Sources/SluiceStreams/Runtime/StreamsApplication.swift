@@ -2,7 +2,7 @@ import Foundation
 import SluiceCore
 import SluiceLog
 
-/// Runs a topology: creates its internalTopic topics, makes a task per input partition of each
+/// Runs a topology: creates its internal topics, makes a task per input partition of each
 /// sub-topology, spreads the tasks over stream threads, and commits as the settings say.
 ///
 /// ```swift
@@ -31,7 +31,7 @@ public final class StreamsApplication: @unchecked Sendable {
 
     private func name(_ suffix: String) -> String { "\(self.settings.applicationId)-\(suffix)" }
 
-    /// Partition counts of every sub-topology's inputs; internalTopic topics get theirs from their writers.
+    /// Partition counts of every sub-topology's inputs; internal topics get theirs from their writers.
     private func resolvePartitionCounts() throws(StreamsError) -> (tasks: [Int: Int32], topics: [String: Int32], upstream: [String: Int]) {
         var taskCounts: [Int: Int32] = [:]
         var topicCounts: [String: Int32] = [:]
@@ -77,7 +77,7 @@ public final class StreamsApplication: @unchecked Sendable {
         return (taskCounts, topicCounts, upstream)
     }
 
-    /// Creates the internalTopic topics, settles what a crashed run left open, builds the tasks and starts the threads.
+    /// Creates the internal topics, settles what a crashed run left open, builds the tasks and starts the threads.
     public func start() throws(StreamsError) {
         let (taskCounts, topicCounts, upstream) = try self.resolvePartitionCounts()
         var written: [String] = [self.settings.deadLetterTopic(self.settings.applicationId), self.settings.lateRecordsTopic(self.settings.applicationId)]
