@@ -102,8 +102,11 @@ public final class StreamsApplication: @unchecked Sendable {
         }
         let offsetsTopic = self.settings.offsetsTopic
         let transactional = self.settings.guarantee == .exactlyOnce
-        // Producers of an earlier run with more threads may have left transactions open: settle them all.
-        for index in self.settings.threadCount..<StreamsSettings.threadCountMax {
+        // Every producer of an earlier run (with as many threads or more) settles what it left open
+        // before the commits are read: an undecided commit record of one thread would otherwise hold
+        // the offsets topic's last stable offset below the later commits of the others, which would
+        // then be missed and their input processed again.
+        for index in 0..<StreamsSettings.threadCountMax {
             try self.client.settleProducer(id: self.producerName(index), writes: written, offsetsTopic: offsetsTopic)
         }
         var committed: [String: TaskCommit] = [:]
