@@ -56,6 +56,14 @@ import _SluiceTestSupport
         #expect(app.metrics.lagRecords == 0, "the inputs were read to their end")
         #expect(app.metrics.commits.value > 0)
         #expect(app.metrics.changelogRecords.value > 0, "the window store wrote its changelog")
+        // What the downstream tasks committed to having read was deleted from the repartition topic.
+        let repartitionTopics = log.topicNames.filter { $0.hasPrefix("regions-\(threads)-") && $0.hasSuffix("-repartition") }
+        #expect(repartitionTopics.count == 1)
+        for topic in repartitionTopics {
+            for partition in try log.partitions(of: topic) {
+                #expect(partition.startOffset > 0 && partition.startOffset <= partition.logEndOffset, "\(partition.topicPartition) purged up to its committed offset")
+            }
+        }
         #expect(app.metrics.recordsIn.value == 2 * records.count, "each record read once from the input and once from the repartition topic")
     }
 }

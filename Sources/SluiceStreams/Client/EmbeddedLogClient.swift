@@ -70,6 +70,16 @@ public final class EmbeddedLogClient: LogClient, @unchecked Sendable {
         return PartitionOffsets(start: partition.startOffset, highWatermark: partition.highWatermark, lastStable: partition.lastStableOffset)
     }
 
+    public func deleteRecords(_ topicPartition: TopicPartition, before offset: Int64) throws(StreamsError) {
+        do {
+            try self.partition(topicPartition).deleteRecords(before: offset)
+        } catch let error as StreamsError {
+            throw error
+        } catch {
+            throw StreamsError(.log, "cannot delete records of \(topicPartition) before \(offset): \(error)", underlying: error)
+        }
+    }
+
     public func waitForData(_ positions: [TopicPartition: Int64], isolation: IsolationLevel, timeoutNanoseconds: Int64) {
         let deadline = monotonicNanoseconds() + timeoutNanoseconds
         let partitions = positions.compactMap { entry in (try? self.partition(entry.key)).map { ($0, entry.value) } }

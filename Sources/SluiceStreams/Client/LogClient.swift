@@ -19,6 +19,10 @@ public protocol LogClient: AnyObject, Sendable {
     /// The first offset, the high watermark and the last stable offset.
     func offsets(of partition: TopicPartition) throws(StreamsError) -> PartitionOffsets
 
+    /// Deletes the records below `offset` (Kafka's DeleteRecords): what a repartition topic's reader
+    /// has committed is not needed any more.
+    func deleteRecords(_ partition: TopicPartition, before offset: Int64) throws(StreamsError)
+
     /// Blocks until one of the partitions has data beyond its offset, or `timeoutNanoseconds` passed.
     func waitForData(_ positions: [TopicPartition: Int64], isolation: IsolationLevel, timeoutNanoseconds: Int64)
 

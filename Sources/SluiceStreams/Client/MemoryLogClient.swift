@@ -12,6 +12,8 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
         var batches: [RecordBatch] = []
         var baseOffsets: [Int64] = []
         var endOffset: Int64 = 0
+        /// Records below this were deleted.
+        var startOffset: Int64 = 0
     }
 
     private let lock = Mutex<[String: [MemoryPartition]]>([:])
@@ -63,8 +65,9 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
         let partition = try self.partition(topicPartition)
         return self.lock.withLock { _ in
             let end = partition.endOffset
-            var result = FetchResult(records: ByteBuffer(), highWatermark: end, lastStableOffset: end, logStartOffset: 0, abortedTransactions: [])
-            guard offset < end else { return result }
+            var result = FetchResult(records: ByteBuffer(), highWatermark: end, lastStableOffset: end, logStartOffset: partition.startOffset,
+                                     abortedTransactions: [])
+            guard offset < end, !partition.batches.isEmpty else { return result }
             // The last batch whose base offset is at or below `offset`.
             var low = 0
             var high = partition.baseOffsets.count
@@ -96,8 +99,21 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
 
     public func offsets(of topicPartition: TopicPartition) throws(StreamsError) -> PartitionOffsets {
         let partition = try self.partition(topicPartition)
-        let end = self.lock.withLock { _ in partition.endOffset }
-        return PartitionOffsets(start: 0, highWatermark: end, lastStable: end)
+        let (start, end) = self.lock.withLock { _ in (partition.startOffset, partition.endOffset) }
+        return PartitionOffsets(start: start, highWatermark: end, lastStable: end)
+    }
+
+    public func deleteRecords(_ topicPartition: TopicPartition, before offset: Int64) throws(StreamsError) {
+        let partition = try self.partition(topicPartition)
+        self.lock.withLock { _ in
+            // Whole batches below `offset` go; their memory with them.
+            var dropped = 0
+            while dropped < partition.batches.count && partition.batches[dropped].nextOffset <= offset { dropped += 1 }
+            guard dropped > 0 else { return }
+            partition.batches.removeFirst(dropped)
+            partition.baseOffsets.removeFirst(dropped)
+            partition.startOffset = partition.baseOffsets.first ?? partition.endOffset
+        }
     }
 
     public func waitForData(_ positions: [TopicPartition: Int64], isolation: IsolationLevel, timeoutNanoseconds: Int64) {

@@ -165,6 +165,14 @@ final class StreamTask {
         TaskCommit(task: self.id.description, inputs: self.inputs.map(\.position))
     }
 
+    /// After a commit: the repartition records this task has committed to having read are deleted
+    /// (as Kafka Streams purges its repartition topics), so those topics do not grow without bound.
+    func purgeRepartitionInputs() throws {
+        for input in self.inputs where input.upstreamTaskCount != nil && input.offset > 0 {
+            try self.context.client.deleteRecords(input.topicPartition, before: input.offset)
+        }
+    }
+
     /// Snapshots the stores as of the changelog they wrote (after a commit).
     func snapshotStores() throws {
         for store in self.context.stores {

@@ -148,7 +148,10 @@ final class StreamThread: @unchecked Sendable {
         self.commitSequence += 1
         try self.producer.commit(CommitRecord(producerId: self.producerName, sequence: self.commitSequence,
                                               tasks: self.tasks.map(\.commitState), batchId: self.settings.microBatch == nil ? nil : self.batchId))
-        for task in self.tasks { task.hasProgress = false }
+        for task in self.tasks {
+            task.hasProgress = false
+            try task.purgeRepartitionInputs()
+        }
         self.metrics.commits.increment()
         self.metrics.commitLatency.recordNanoseconds(monotonicNanoseconds() - started)
         self.metrics.record(thread: self.index, lag: self.tasks.reduce(0) { $0 + $1.lag() },
