@@ -26,6 +26,21 @@ final class SessionStore<Key: Hashable, Accumulator>: StateStore {
     @usableFromInline var timers = Heap<SessionTimer<Key>>()
     /// Sessions changed (written) or gone (tombstoned) since the last flush.
     @usableFromInline var dirty: Set<Windowed<Key>> = []
+    /// Sessions created since the last flush: one that goes again before the flush (merged into a
+    /// longer one, as a growing session does with every record) never reached the changelog and needs
+    /// no tombstone.
+    @usableFromInline var fresh: Set<Windowed<Key>> = []
+
+    /// A session that is gone: a tombstone unless it never reached the changelog.
+    @inlinable
+    func forget(_ key: Key, _ window: Window) {
+        let windowed = Windowed(key: key, window: window)
+        if self.fresh.remove(windowed) != nil {
+            self.dirty.remove(windowed)
+        } else {
+            self.dirty.insert(windowed)
+        }
+    }
     @usableFromInline var entryCount = 0
 
     @usableFromInline
@@ -102,10 +117,11 @@ final class SessionStore<Key: Hashable, Accumulator>: StateStore {
             self.entryCount += 1
         } else {
             self.entryCount -= absorbed
-            if let gone = removedWindows.0, gone != result { self.dirty.insert(Windowed(key: key, window: gone)) }
-            if let gone = removedWindows.1 { self.dirty.insert(Windowed(key: key, window: gone)) }
-            for gone in extraRemoved { self.dirty.insert(Windowed(key: key, window: gone)) }
+            if let gone = removedWindows.0, gone != result { self.forget(key, gone) }
+            if let gone = removedWindows.1 { self.forget(key, gone) }
+            for gone in extraRemoved { self.forget(key, gone) }
         }
+        if created || removedWindows.0 != nil || removedWindows.1 != nil { self.fresh.insert(Windowed(key: key, window: result)) }
         self.dirty.insert(Windowed(key: key, window: result))
         // A new session, or one whose bounds changed (a new identity), needs its completion timer.
         if created || removedWindows.0 != nil || removedWindows.1 != nil {
@@ -138,7 +154,7 @@ final class SessionStore<Key: Hashable, Accumulator>: StateStore {
         guard removed else { return }
         if empty { self.sessions.removeValue(forKey: key) }
         self.entryCount -= 1
-        self.dirty.insert(Windowed(key: key, window: window))
+        self.forget(key, window)
     }
 
     /// The earliest pending timer, removed.
@@ -165,6 +181,7 @@ final class SessionStore<Key: Hashable, Accumulator>: StateStore {
         }
         context.metrics.changelogRecords.increment(by: self.dirty.count)
         self.dirty.removeAll(keepingCapacity: true)
+        self.fresh.removeAll(keepingCapacity: true)
     }
 
     func restore(_ context: TaskContext) throws {
@@ -183,6 +200,7 @@ final class SessionStore<Key: Hashable, Accumulator>: StateStore {
         for key in Array(self.sessions.keys) { self.sessions[key]!.sort { $0.window.start < $1.window.start } }
         self.entryCount = restored.count
         self.dirty.removeAll()
+        self.fresh.removeAll()
     }
 
     func snapshot(_ context: TaskContext, changelogOffset: Int64) throws {
