@@ -39,6 +39,11 @@ import _SluiceTestSupport
         var settings = StreamsSettings(applicationId: "regions-\(threads)", stateDirectory: directory.path + "/state")
         settings.threadCount = threads
         settings.stopAtEnd = true
+        // Many small commits: the repartition topic is purged between the upstream tasks' transactions,
+        // so the log forgets their producers there and they must start their sequences again.
+        settings.commitIntervalMs = 5
+        settings.fetchBytesMax = 4_096
+        settings.taskBatchBytesMax = 4_096
         let app = try StreamsApplication(topology: topology, client: EmbeddedLogClient(log: log), settings: settings)
         try app.run()
 

@@ -120,7 +120,17 @@ final class EmbeddedProducer: LogProducer {
             self.sequences[topicPartition] = sequence &+ Int32(builder.recordCount)
         }
         do {
-            let result = try partition.append(try builder.build())
+            let result: AppendResult
+            do {
+                result = try partition.append(try builder.build())
+            } catch where error.code == .unknownProducerId && self.isTransactional {
+                // The partition forgot this producer: everything it wrote there was deleted (a purged
+                // repartition topic), between transactions. Its sequences start again at 0, as a Kafka
+                // producer's do after UNKNOWN_PRODUCER_ID.
+                builder.baseSequence = 0
+                self.sequences[topicPartition] = Int32(builder.recordCount)
+                result = try partition.append(try builder.build())
+            }
             if self.isTransactional && self.transaction[topicPartition] == nil { self.transaction[topicPartition] = result.baseOffset }
             self.written.insert(topicPartition)
         } catch {
