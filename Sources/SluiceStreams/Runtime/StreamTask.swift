@@ -76,17 +76,20 @@ final class StreamTask {
     var isFinished: Bool { self.inputs.allSatisfy(\.isFinished) }
 
     /// The least watermark over the inputs that still hold it back: not idle past the timeout,
-    /// not finished. Monotone.
+    /// not finished; when all are idle, the greatest. Monotone.
     private func computeWatermark(nowMs: Int64) -> Int64 {
         if self.context.settings.stopAtEnd && self.isFinished { return Watermark.end }
         var least = Int64.max
+        var greatest = Watermark.unknown
         var active = 0
         for input in self.inputs where !input.isFinished {
+            greatest = max(greatest, input.watermark)
             if self.inputs.count > 1 && nowMs - input.lastDataMs >= self.context.settings.idleTimeoutMs { continue }
             least = min(least, input.watermark)
             active += 1
         }
-        guard active > 0 else { return self.watermark }
+        // When every input is idle the greatest of their watermarks holds, as Flink's watermark valve does.
+        guard active > 0 else { return max(self.watermark, greatest) }
         return max(self.watermark, least)
     }
 
