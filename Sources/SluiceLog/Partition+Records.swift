@@ -13,10 +13,7 @@ extension Partition {
         while let batch = try batches.next() {
             next = batch.nextOffset
             if batch.isControl { continue }
-            let isAborted = isolation == .readCommitted && batch.isTransactional && result.abortedTransactions.contains { aborted in
-                aborted.producerId == batch.producerId && aborted.firstOffset <= batch.baseOffset && batch.baseOffset < aborted.lastOffset
-            }
-            if isAborted { continue }
+            if isolation == .readCommitted && result.isAborted(batch) { continue }
             var reader = try batch.recordReader()
             while let record = try reader.next() {
                 if record.offset >= offset { records.append(record) }

@@ -30,6 +30,13 @@ public struct FetchResult: Sendable {
     /// For read_committed: aborted transactions that overlap the returned range.
     public var abortedTransactions: [AbortedTransaction]
 
+    /// Whether `batch` (one of `records`) belongs to an aborted transaction: a read_committed reader skips it.
+    public func isAborted(_ batch: RecordBatch) -> Bool {
+        batch.isTransactional && self.abortedTransactions.contains { aborted in
+            aborted.producerId == batch.producerId && aborted.firstOffset <= batch.baseOffset && batch.baseOffset < aborted.lastOffset
+        }
+    }
+
     public init(records: ByteBuffer, highWatermark: Int64, lastStableOffset: Int64, logStartOffset: Int64, abortedTransactions: [AbortedTransaction]) {
         self.records = records
         self.highWatermark = highWatermark

@@ -40,6 +40,17 @@ public enum Watermark {
     public static let unknown = Int64.min
     /// The end of time: every window fires (end of a bounded input, shutdown of a drained task).
     public static let end = Int64.max
+
+    /// Whether `watermark` has passed `time` by the allowed lateness: what a window (its last
+    /// millisecond) or a record must not be behind. Nothing has passed before the first watermark;
+    /// everything has at the end of time.
+    @inlinable
+    static func hasPassed(_ time: Int64, allowedLatenessMs: Int64, watermark: Int64) -> Bool {
+        guard watermark != Watermark.unknown else { return false }
+        if watermark == Watermark.end { return true }
+        let (deadline, overflow) = time.addingReportingOverflow(allowedLatenessMs)
+        return !overflow && deadline <= watermark
+    }
 }
 
 /// A key-value pair, as user functions return them (`map`, `flatMap`).

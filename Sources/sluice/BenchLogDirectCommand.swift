@@ -68,7 +68,7 @@ struct LogDirectBench: AsyncParsableCommand {
                 + "batches of \(recordsPerBatch) records (\(batchByteCount) bytes), \(format(self.seconds)) s")
 
             let syncsBefore = partitions.reduce(0) { $0 + $1.syncRoundCount }
-            let cpuBefore = Self.processCPUSeconds()
+            let cpuBefore = processCPUSeconds()
             let start = ContinuousClock.now
             let deadline = start + .milliseconds(Int(self.seconds * 1000))
             var appendedBatchCount = 0
@@ -90,7 +90,7 @@ struct LogDirectBench: AsyncParsableCommand {
                 for try await batchCount in group { appendedBatchCount += batchCount }
             }
             let elapsed = secondsOf(ContinuousClock.now - start)
-            let cpuSeconds = Self.processCPUSeconds() - cpuBefore
+            let cpuSeconds = processCPUSeconds() - cpuBefore
             let syncs = partitions.reduce(0) { $0 + $1.syncRoundCount } - syncsBefore
             try log.close()
 
@@ -139,12 +139,5 @@ struct LogDirectBench: AsyncParsableCommand {
             batches.append(try builder.build())
         }
         return batches
-    }
-
-    /// CPU time of the whole process (every thread, the group-commit flusher's included), in seconds.
-    static func processCPUSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }

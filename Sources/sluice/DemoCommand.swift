@@ -50,10 +50,10 @@ struct DemoCommand: ParsableCommand {
             var generator = NexmarkGenerator(seed: UInt64(config.baseTime), config: config)
             var generated: Int64 = 0
             var positions = Self.queries.map { entry in try? client.offsets(of: TopicPartition(entry.1, 0)).lastStable }
-            let started = monotonicMilliseconds()
+            let started = monotonicNanoseconds() / 1_000_000
             var encoded: [UInt8] = []
             while signals.received == nil {
-                let elapsed = monotonicMilliseconds() - started
+                let elapsed = monotonicNanoseconds() / 1_000_000 - started
                 if let seconds = self.seconds, Double(elapsed) >= seconds * 1000 { break }
                 // Append the events due by now, in one batch per partition.
                 let due = elapsed * self.rate / 1000
@@ -109,8 +109,3 @@ struct DemoCommand: ParsableCommand {
     }
 }
 
-func monotonicMilliseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
-}

@@ -139,16 +139,12 @@ struct NexmarkCommand: ParsableCommand {
 func reportingErrorsSync<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as SluiceError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as StreamsError {
-        printError("error: \(error)")
-        throw ExitCode(1)
+    } catch {
+        throw reported(error)
     }
 }
 
-/// CPU seconds the whole process used (all threads).
+/// CPU seconds the whole process used (every thread, the group-commit flusher's included).
 func processCPUSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)

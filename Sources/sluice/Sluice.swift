@@ -58,13 +58,16 @@ struct DataOptions: ParsableArguments {
 func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
-    } catch let error as SluiceError {
-        printError("error: \(error)")
-        throw ExitCode(1)
-    } catch let error as StreamsError {
-        printError("error: \(error)")
-        throw ExitCode(1)
+    } catch {
+        throw reported(error)
     }
+}
+
+/// Sluice's own errors are printed as one line and become exit code 1; others pass on unchanged.
+func reported(_ error: any Error) -> any Error {
+    guard error is SluiceError || error is StreamsError else { return error }
+    printError("error: \(error)")
+    return ExitCode(1)
 }
 
 func printError(_ message: String) {

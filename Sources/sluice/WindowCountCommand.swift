@@ -52,15 +52,11 @@ struct WindowCountCommand: ParsableCommand {
         printFlushed("ready")
         if let goFile = self.waitForFile {
             // The test decides when processing starts, so that its kill timer does not depend on how soon it reads our output.
-            while !FileSystem.exists(goFile) { sleepMilliseconds(1) }
+            while !FileSystem.exists(goFile) { sleepNanoseconds(1_000_000) }
         }
         try app.start()
         try app.awaitTermination()
         try log.close()
         printFlushed("done")
     }
-}
-
-func sleepMilliseconds(_ milliseconds: Int) {
-    usleep(useconds_t(milliseconds * 1000))
 }

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import SluiceCore
 
 /// What a commit stores beside the output: for each task, where to resume reading and the event
 /// time its inputs had reached, so that a restart continues with the same watermarks and therefore
@@ -64,6 +66,18 @@ extension CommitRecord {
     func encoded() -> [UInt8] {
         // Encoding plain Codable structs cannot fail.
         Array(try! JSONEncoder().encode(self))
+    }
+
+    /// The latest commit record of each producer among `records` (an offsets topic's, in offset
+    /// order), ordered by the offsets of those latest records: later commits come last.
+    static func latestPerProducer(_ records: some Sequence<Record>) throws(StreamsError) -> [CommitRecord] {
+        var latest: [String: (offset: Int64, record: CommitRecord)] = [:]
+        for record in records {
+            guard let value = record.value else { continue }
+            let commit = try CommitRecord.decode(Array(value.readableBytesView))
+            latest[commit.producerId] = (record.offset, commit)
+        }
+        return latest.values.sorted { $0.offset < $1.offset }.map(\.record)
     }
 
     static func decode(_ bytes: [UInt8]) throws(StreamsError) -> CommitRecord {

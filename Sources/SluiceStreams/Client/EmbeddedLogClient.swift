@@ -101,7 +101,7 @@ public final class EmbeddedLogClient: LogClient, @unchecked Sendable {
     public func committedRecords(offsetsTopic: String) throws(StreamsError) -> [CommitRecord] {
         guard try self.partitionCount(of: offsetsTopic) != nil else { return [] }
         let partition = try self.partition(TopicPartition(offsetsTopic, 0))
-        var latest: [String: (offset: Int64, record: CommitRecord)] = [:]
+        var records: [Record] = []
         var offset = partition.startOffset
         while true {
             let read: (records: [Record], nextOffset: Int64)
@@ -110,25 +110,23 @@ public final class EmbeddedLogClient: LogClient, @unchecked Sendable {
             } catch {
                 throw StreamsError(.stateRestore, "cannot read \(offsetsTopic): \(error)", underlying: error)
             }
-            for record in read.records {
-                guard let value = record.value else { continue }
-                let commit = try CommitRecord.decode(Array(value.readableBytesView))
-                latest[commit.producerId] = (record.offset, commit)
-            }
+            records.append(contentsOf: read.records)
             if read.nextOffset == offset { break }
             offset = read.nextOffset
         }
-        return latest.values.sorted { $0.offset < $1.offset }.map(\.record)
+        return try CommitRecord.latestPerProducer(records)
     }
 }
 
-func monotonicNanoseconds() -> Int64 {
+/// Nanoseconds of a clock that never goes back (CLOCK_MONOTONIC).
+public func monotonicNanoseconds() -> Int64 {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
 }
 
-func sleepNanoseconds(_ nanoseconds: Int64) {
+/// Sleeps the calling thread, resuming after signals until the time has passed.
+public func sleepNanoseconds(_ nanoseconds: Int64) {
     guard nanoseconds > 0 else { return }
     var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
     var remaining = timespec()

@@ -18,6 +18,8 @@ final class EmbeddedProducer: LogProducer {
     let offsetsPartition: Partition
 
     private var buffers: PartitionBuffers
+    /// An empty batch with this producer's id, epoch and transactional flag.
+    private let batchTemplate: RecordBatchBuilder
     private var sequences: [TopicPartition: Int32] = [:]
     /// Partitions written in the open transaction, with the first offset written in each.
     private var transaction: [TopicPartition: Int64] = [:]
@@ -31,18 +33,14 @@ final class EmbeddedProducer: LogProducer {
         self.client = client
         self.id = id
         self.isTransactional = transactional
-        self.producerId = Self.producerId(for: id)
-        var template = RecordBatchBuilder()
-        if transactional {
-            template.isTransactional = true
-            template.producerId = self.producerId
-        }
-        self.buffers = PartitionBuffers(template: template)
+        let producerId = Self.producerId(for: id)
+        self.producerId = producerId
         try client.ensureTopic(offsetsTopic, partitionCount: 1, compacted: true)
-        self.offsetsPartition = try client.partition(TopicPartition(offsetsTopic, 0))
+        let offsetsPartition = try client.partition(TopicPartition(offsetsTopic, 0))
+        self.offsetsPartition = offsetsPartition
 
         // The epoch goes up by one per incarnation; what the previous one left open is settled first.
-        var partitions: [Partition] = [self.offsetsPartition]
+        var partitions: [Partition] = [offsetsPartition]
         for topic in Set(topics) where topic != offsetsTopic {
             guard try client.partitionCount(of: topic) != nil else { continue }
             do {
@@ -54,7 +52,7 @@ final class EmbeddedProducer: LogProducer {
         var previousEpoch: Int16 = -1
         var open: [(Partition, Int64)] = []
         for partition in partitions {
-            for producer in partition.activeProducers where producer.producerId == self.producerId {
+            for producer in partition.activeProducers where producer.producerId == producerId {
                 previousEpoch = max(previousEpoch, producer.epoch)
                 if let first = producer.currentTransactionFirstOffset { open.append((partition, first)) }
             }
@@ -63,13 +61,14 @@ final class EmbeddedProducer: LogProducer {
             throw StreamsError(.fenced, "producer \(id) exhausted its epochs; give the application a new id")
         }
         self.epoch = previousEpoch + 1
+        var template = RecordBatchBuilder()
         if transactional {
-            var template = RecordBatchBuilder()
             template.isTransactional = true
-            template.producerId = self.producerId
+            template.producerId = producerId
             template.producerEpoch = self.epoch
-            self.buffers = PartitionBuffers(template: template)
         }
+        self.batchTemplate = template
+        self.buffers = PartitionBuffers(template: template)
         if !open.isEmpty {
             let decided = try client.committedRecords(offsetsTopic: offsetsTopic).last { $0.producerId == id }?.transactionPartitions ?? []
             for (partition, first) in open {
@@ -99,16 +98,6 @@ final class EmbeddedProducer: LogProducer {
         if self.buffers.append(record, slot: slot), let full = self.buffers.take(slot) {
             try self.append(full, to: self.buffers.partitions[slot])
         }
-    }
-
-    private func newBuilder() -> RecordBatchBuilder {
-        var builder = RecordBatchBuilder()
-        if self.isTransactional {
-            builder.isTransactional = true
-            builder.producerId = self.producerId
-            builder.producerEpoch = self.epoch
-        }
-        return builder
     }
 
     private func append(_ pending: RecordBatchBuilder, to topicPartition: TopicPartition) throws(StreamsError) {
@@ -172,7 +161,7 @@ final class EmbeddedProducer: LogProducer {
     }
 
     private func commitRecordBatch(_ commitRecord: CommitRecord) -> RecordBatchBuilder {
-        var builder = self.newBuilder()
+        var builder = self.batchTemplate
         builder.append(ProducerRecord(key: Array(self.id.utf8), value: commitRecord.encoded(), timestamp: currentTimeMillis()))
         return builder
     }

@@ -138,25 +138,7 @@ public final class MemoryLogClient: LogClient, @unchecked Sendable {
     public func settleProducer(id: String, writes topics: [String], offsetsTopic: String) throws(StreamsError) {}
 
     public func committedRecords(offsetsTopic: String) throws(StreamsError) -> [CommitRecord] {
-        guard try self.partitionCount(of: offsetsTopic) != nil else { return [] }
-        let partition = try self.partition(TopicPartition(offsetsTopic, 0))
-        let batches = self.lock.withLock { _ in partition.batches }
-        var latest: [String: CommitRecord] = [:]
-        var order: [String] = []
-        for batch in batches {
-            do {
-                var reader = try batch.recordReader()
-                while let record = try reader.next() {
-                    guard let value = record.value else { continue }
-                    let commit = try CommitRecord.decode(Array(value.readableBytesView))
-                    if latest[commit.producerId] == nil { order.append(commit.producerId) }
-                    latest[commit.producerId] = commit
-                }
-            } catch {
-                throw StreamsError(.stateRestore, "unreadable commit record: \(error)")
-            }
-        }
-        return order.compactMap { latest[$0] }
+        try CommitRecord.latestPerProducer(self.records(of: offsetsTopic).first ?? [])
     }
 
     /// Every record of a topic, partition by partition.

@@ -48,10 +48,7 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
 
     @inlinable
     final func isExpired(_ window: Window) -> Bool {
-        guard self.watermark != Watermark.unknown else { return false }
-        if self.watermark == Watermark.end { return true }
-        let (deadline, overflow) = window.maxTimestamp.addingReportingOverflow(self.allowedLatenessMs)
-        return !overflow && deadline <= self.watermark
+        Watermark.hasPassed(window.maxTimestamp, allowedLatenessMs: self.allowedLatenessMs, watermark: self.watermark)
     }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {

@@ -55,10 +55,7 @@ final class SlidingAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
     }
 
     private func isExpired(windowEnd time: Int64) -> Bool {
-        guard self.watermark != Watermark.unknown else { return false }
-        if self.watermark == Watermark.end { return true }
-        let (deadline, overflow) = time.addingReportingOverflow(self.allowedLatenessMs)
-        return !overflow && deadline <= self.watermark
+        Watermark.hasPassed(time, allowedLatenessMs: self.allowedLatenessMs, watermark: self.watermark)
     }
 
     override func process(_ records: [StreamRecord<Key, Value>]) {

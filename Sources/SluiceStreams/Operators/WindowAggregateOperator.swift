@@ -102,10 +102,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     /// window expires only at the end of input.
     @inlinable
     final func isExpired(_ window: Window) -> Bool {
-        guard self.watermark != Watermark.unknown else { return false }
-        if window.maxTimestamp == Int64.max { return self.watermark == Watermark.end }
-        let (deadline, overflow) = window.maxTimestamp.addingReportingOverflow(self.allowedLatenessMs)
-        return !overflow && deadline <= self.watermark
+        Watermark.hasPassed(window.maxTimestamp, allowedLatenessMs: self.allowedLatenessMs, watermark: self.watermark)
     }
 
     @inlinable

@@ -112,11 +112,7 @@ final class StreamTask {
             while let batch = try batches.next() {
                 next = batch.nextOffset
                 if batch.isControl { continue }
-                if self.isolation == .readCommitted && batch.isTransactional && fetched.abortedTransactions.contains(where: { aborted in
-                    aborted.producerId == batch.producerId && aborted.firstOffset <= batch.baseOffset && batch.baseOffset < aborted.lastOffset
-                }) {
-                    continue
-                }
+                if self.isolation == .readCommitted && fetched.isAborted(batch) { continue }
                 total += try self.deliver(batch, input: index, offsets: input.offset..<upper, nowMs: nowMs)
             }
             if let end = self.inputs[index].endOffset { next = min(next, max(end, input.offset)) }

@@ -85,11 +85,7 @@ func forEachRecord(in fetched: FetchResult, from offset: Int64, isolation: Isola
     while let batch = try batches.next() {
         nextOffset(batch.nextOffset)
         if batch.isControl { continue }
-        if isolation == .readCommitted && batch.isTransactional && fetched.abortedTransactions.contains(where: { aborted in
-            aborted.producerId == batch.producerId && aborted.firstOffset <= batch.baseOffset && batch.baseOffset < aborted.lastOffset
-        }) {
-            continue
-        }
+        if isolation == .readCommitted && fetched.isAborted(batch) { continue }
         var reader = try batch.recordReader()
         while let record = try reader.next() {
             if record.offset >= offset { try body(record) }
