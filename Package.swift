@@ -42,6 +42,7 @@ let package = Package(
             name: "CSluiceDynamicCodecs",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
+        .target(name: "CSluiceMalloc"),
         .target(
             name: "SluiceCore",
             dependencies: [
@@ -121,6 +122,7 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
+                "CSluiceMalloc",
                 "SluiceJSON",
                 "SluiceStreams",
                 "SluiceNexmark",

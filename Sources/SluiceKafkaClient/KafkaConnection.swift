@@ -32,7 +32,7 @@ public final class KafkaConnection: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(frameBytesMax: Self.responseBytesMax)))
+                    try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler(frameBytesMax: Self.responseBytesMax))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }

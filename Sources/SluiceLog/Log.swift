@@ -99,6 +99,7 @@ public final class Log: @unchecked Sendable {
     }
 
     private func attach(_ partition: Partition) {
+        partition.pageCacheTailBytes = self.options.pageCacheTailBytes
         if let flusher = self.flusher {
             partition.onDirty = { [flusher] partition in flusher.schedule(partition) }
         }

@@ -125,6 +125,17 @@ final class LogFile: @unchecked Sendable {
         guard result == 0 else { throw ioError("cannot sync \(self.path)") }
     }
 
+    /// The largest unit in which the page cache may keep file data (a PMD-sized folio on Linux).
+    static let folioBytesMax: Int64 = 2 * 1024 * 1024
+
+    /// Tells the kernel that the synced bytes in `start..<end` will not be read soon: their pages
+    /// leave the page cache. Only a hint: a failure changes nothing but memory use.
+    func dropCachedPages(from start: Int64, upTo end: Int64) {
+        #if os(Linux)
+        _ = posix_fadvise(self.descriptor, off_t(start), off_t(end - start), POSIX_FADV_DONTNEED)
+        #endif
+    }
+
     func truncate(to size: Int64) throws(SluiceError) {
         guard ftruncate(self.descriptor, off_t(size)) == 0 else { throw ioError("cannot truncate \(self.path) to \(size) bytes") }
     }

@@ -67,6 +67,8 @@ public final class Partition: @unchecked Sendable {
     private let flushLock = Lock()
     /// Called (outside the lock) when the partition has unsynced data, so the flusher picks it up.
     var onDirty: (@Sendable (Partition) -> Void)?
+    /// `LogOptions.pageCacheTailBytes`: set once when the log attaches the partition.
+    var pageCacheTailBytes: Int64?
 
     // State below is guarded by `lock`.
     var config: TopicConfig
@@ -302,15 +304,16 @@ public final class Partition: @unchecked Sendable {
     /// Syncs every segment written since the last flush and publishes the new durable offset.
     public func flush() throws(SluiceError) {
         try self.flushLock.withLock { () throws(SluiceError) in
-            let (target, toSync) = try self.lock.withLock { () throws(SluiceError) -> (Int64, [Segment]) in
+            let (target, toSync) = try self.lock.withLock { () throws(SluiceError) -> (Int64, [(segment: Segment, byteCount: Int64)]) in
                 if let failure = self.failure { throw failure }
                 let dirty = self.segments.filter(\.isDirty)
                 for segment in dirty { segment.isDirty = false }
-                return (self.activeSegment.nextOffset, dirty)
+                return (self.activeSegment.nextOffset, dirty.map { ($0, $0.byteCount) })
             }
             if !toSync.isEmpty { self.lock.withLock { self.syncRounds += 1 } }
             do throws(SluiceError) {
-                for segment in toSync { try segment.file.sync() }
+                for (segment, _) in toSync { try segment.file.sync() }
+                if let tailBytes = self.pageCacheTailBytes { Self.dropSyncedPages(toSync, keepingTailBytes: tailBytes) }
             } catch {
                 let waiters = self.lock.withLock { self.recordSyncFailure(error) }
                 for waiter in waiters { waiter.resume(throwing: error) }
@@ -330,6 +333,22 @@ public final class Partition: @unchecked Sendable {
             }
             for continuation in ready { continuation.resume() }
             for continuation in wake { continuation.resume() }
+        }
+    }
+
+    /// Drops synced bytes from the page cache, all but the last `tailBytes` of those just synced
+    /// (`LogOptions.pageCacheTailBytes`). Flush lock held: only flushes move `cacheDroppedBytes`.
+    private static func dropSyncedPages(_ synced: [(segment: Segment, byteCount: Int64)], keepingTailBytes tailBytes: Int64) {
+        var keptBytes = tailBytes
+        for (segment, byteCount) in synced.reversed() {
+            let end = max(0, byteCount - keptBytes)
+            keptBytes = max(0, keptBytes - byteCount)
+            guard end > segment.cacheDroppedBytes else { continue }
+            // The kernel keeps a page, or a large folio of pages, that the range covers only in
+            // part: each range starts a largest folio before where the previous one ended.
+            let start = max(0, segment.cacheDroppedBytes - LogFile.folioBytesMax) / LogFile.folioBytesMax * LogFile.folioBytesMax
+            segment.file.dropCachedPages(from: start, upTo: end)
+            segment.cacheDroppedBytes = end
         }
     }
 

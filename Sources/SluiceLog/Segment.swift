@@ -24,6 +24,8 @@ final class Segment: @unchecked Sendable {
     let openedAt = currentTimeMillis()
     /// Whether bytes were written since the last fsync.
     var isDirty = false
+    /// Bytes from the start that drop-behind removed from the page cache (flush lock).
+    var cacheDroppedBytes: Int64 = 0
 
     static let logSuffix = ".log"
     static let indexSuffix = ".index"

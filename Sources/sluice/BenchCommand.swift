@@ -140,7 +140,9 @@ struct LogBench: AsyncParsableCommand {
     /// Writes `bytes` sequentially with pwrite in batch-sized writes and `syncs` fdatasyncs spread
     /// evenly over the bytes: what the disk does for the same work with no log around it. With
     /// `overlapped`, a second thread issues the syncs while the writer keeps writing (as the log's
-    /// flusher does, the stricter baseline); otherwise the writer stops for each sync.
+    /// flusher does, the stricter baseline); otherwise the writer stops for each sync. After each sync,
+    /// the synced bytes but the log's page-cache tail leave the page cache, as the log drops them
+    /// (`LogOptions.pageCacheTailBytes`), so that both recycle pages alike.
     func measureDisk(path: String, bytes: Int64, syncs: Int, overlapped: Bool) throws -> Double {
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SluiceError(.ioFailure, "cannot create \(path)") }
@@ -159,6 +161,7 @@ struct LogBench: AsyncParsableCommand {
                     if now - synced >= bytesPerSync || now == bytes {
                         fdatasync(fd)
                         synced = now
+                        dropSyncedPages(fd, syncedBytes: synced)
                     } else {
                         var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
                         nanosleep(&pause, nil)
@@ -182,6 +185,7 @@ struct LogBench: AsyncParsableCommand {
                 if sinceSync >= bytesPerSync {
                     fdatasync(fd)
                     sinceSync = 0
+                    dropSyncedPages(fd, syncedBytes: position)
                 }
             }
         }
@@ -229,6 +233,12 @@ struct LogBench: AsyncParsableCommand {
         let gigabytes = Double(bytes) / 1_000_000_000
         return (elapsed / gigabytes, gigabytes)
     }
+}
+
+/// The disk baseline's drop-behind: all but the log's default page-cache tail of `syncedBytes`.
+private func dropSyncedPages(_ fd: Int32, syncedBytes: Int64) {
+    let end = syncedBytes - LogOptions.pageCacheTailBytesDefault
+    if end > 0 { _ = posix_fadvise(fd, 0, off_t(end), POSIX_FADV_DONTNEED) }
 }
 
 func median(_ values: [Double]) -> Double {

@@ -35,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        MemoryTuning.applyForServer()
         try await reportingErrors {
             var logger = Logger(label: "sluice.broker")
             logger.logLevel = Logger.Level(rawValue: self.logLevel)!
@@ -51,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.groupInitialRebalanceDelayMs = self.groupInitialRebalanceDelayMs
             config.transactionTimeoutMsMax = self.transactionTimeoutMaxMs
             config.frameBytesMax = self.requestBytesMax
-            config.log = LogOptions(durability: self.data.policy)
+            config.log = self.data.logOptions
             let advertisedPortSet = self.advertisedListener != nil
             try await BrokerService.run(dataDirectory: self.data.dataDir, config: config, logger: logger) { address in
                 printFlushed("listening on \(address)")

@@ -30,6 +30,9 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Least milliseconds between two group-commit syncs (0: sync as soon as the previous sync ends).")
     var groupCommitMs: Int = 0
 
+    @Option(name: .long, help: "Megabytes at the end of each partition kept in the page cache once synced; older synced data leaves it (-1: leave the page cache to the OS).")
+    var pageCacheTailMb: Int = Int(LogOptions.pageCacheTailBytesDefault >> 20)
+
     enum DurabilityName: String, ExpressibleByArgument, CaseIterable {
         case groupCommit = "group-commit"
         case fsync
@@ -44,9 +47,16 @@ struct DataOptions: ParsableArguments {
         }
     }
 
+    /// The log's options from these flags.
+    var logOptions: LogOptions {
+        var options = LogOptions(durability: self.policy)
+        options.pageCacheTailBytes = self.pageCacheTailMb < 0 ? nil : Int64(self.pageCacheTailMb) << 20
+        return options
+    }
+
     /// Opens the log; maintenance threads only for long-running commands.
     func openLog(maintenance: Bool = false) throws -> Log {
-        var options = LogOptions(durability: self.policy)
+        var options = self.logOptions
         options.runsMaintenance = maintenance
         let log = try Log(directory: self.dataDir, options: options)
         for report in log.recoveryReports { printError("warning: recovery truncated corrupt data: \(report)") }

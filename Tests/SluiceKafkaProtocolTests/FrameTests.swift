@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import SluiceKafkaProtocol
+import _SluiceTestSupport
 import Testing
 
 @Suite("Framing, headers and the API table")
@@ -192,5 +193,45 @@ struct SmallTypeTests {
             #expect(random != .zero && !random.description.hasPrefix("-"))
             #expect(random.mostSignificantBits >> 12 & 0xF == 4)
         }
+    }
+}
+
+/// The assembler cuts the same frames whatever the reads' boundaries, copying only frames that span reads.
+@Suite struct FrameAssemblerTests {
+    @Test func framesSurviveAnySplitOfTheStream() throws {
+        var random = SeededRandom()
+        for _ in 0..<200 {
+            let frames: [[UInt8]] = (0..<Int.random(in: 1...20, using: &random)).map { _ in
+                random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : 5_000), using: &random))
+            }
+            var stream: [UInt8] = []
+            for frame in frames {
+                withUnsafeBytes(of: Int32(frame.count).bigEndian) { stream.append(contentsOf: $0) }
+                stream.append(contentsOf: frame)
+            }
+            var assembler = KafkaFrameAssembler(frameBytesMax: 10_000)
+            var seen: [[UInt8]] = []
+            var position = 0
+            while position < stream.count {
+                let length = min(stream.count - position, Int.random(in: 1...700, using: &random))
+                var read = ByteBuffer(bytes: stream[position..<(position + length)])
+                seen.append(contentsOf: try assembler.frames(in: &read).map { Array($0.readableBytesView) })
+                #expect(read.readableBytes == 0)
+                position += length
+            }
+            #expect(seen == frames, "seed \(random.seed)")
+        }
+    }
+
+    @Test func negativeAndOversizeFramesAreRefused() throws {
+        var assembler = KafkaFrameAssembler(frameBytesMax: 100)
+        var oversize = ByteBuffer(bytes: [0, 0, 0, 101] + Array(repeating: 0, count: 101))
+        #expect(throws: KafkaProtocolError.self) { _ = try assembler.frames(in: &oversize) }
+        var other = KafkaFrameAssembler(frameBytesMax: 100)
+        // The size prefix itself cut in two reads.
+        var first = ByteBuffer(bytes: [0xFF, 0xFF])
+        #expect(try other.frames(in: &first).isEmpty)
+        var second = ByteBuffer(bytes: [0xFF, 0xFE, 1, 2])
+        #expect(throws: KafkaProtocolError.self) { _ = try other.frames(in: &second) }
     }
 }
