@@ -128,6 +128,13 @@ final class LogFile: @unchecked Sendable {
     /// The largest unit in which the page cache may keep file data (a PMD-sized folio on Linux).
     static let folioBytesMax: Int64 = 2 * 1024 * 1024
 
+    /// Where to start dropping a range that follows one dropped up to `position`: the kernel keeps a
+    /// page, or a large folio of pages, that a range covers only in part, so a range starts on a
+    /// folio boundary at least a folio before, to take what the previous range left.
+    static func folioAlignedStart(before position: Int64) -> Int64 {
+        max(0, position - Self.folioBytesMax) / Self.folioBytesMax * Self.folioBytesMax
+    }
+
     /// Tells the kernel that the synced bytes in `start..<end` will not be read soon: their pages
     /// leave the page cache. Only a hint: a failure changes nothing but memory use.
     func dropCachedPages(from start: Int64, upTo end: Int64) {

@@ -13,6 +13,8 @@ extension Partition {
             var segments: ArraySlice<Segment>
             var startPosition: Int64
             var bounds: [Int64]
+            /// Per segment, where the partition's page-cache tail starts (drop-behind), or nil.
+            var cachedFrom: [Int64]?
         }
         let (plan, highWatermark, lastStable, logStart, aborted) = try self.lock.withLock { () throws(SluiceError) -> (Plan?, Int64, Int64, Int64, [AbortedTransaction]) in
             if let failure = self.failure { throw failure }
@@ -38,15 +40,28 @@ extension Partition {
                 }
             }
             let slice = self.segments[index...]
-            return (Plan(segments: slice, startPosition: start, bounds: slice.map(\.byteCount)), highWatermark, lastStable, self.logStartOffset, aborted)
+            let bounds = slice.map(\.byteCount)
+            let cachedFrom = self.pageCacheTailBytes.map { tailBytes in
+                var keptBytes = tailBytes
+                return bounds.reversed().map { byteCount in
+                    defer { keptBytes = max(0, keptBytes - byteCount) }
+                    return max(0, byteCount - keptBytes)
+                }.reversed() as [Int64]
+            }
+            return (Plan(segments: slice, startPosition: start, bounds: bounds, cachedFrom: cachedFrom), highWatermark, lastStable, self.logStartOffset, aborted)
         }
         guard let plan else {
             return FetchResult(records: ByteBuffer(), highWatermark: highWatermark, lastStableOffset: lastStable, logStartOffset: logStart, abortedTransactions: [])
         }
         let upper = isolation == .readCommitted ? lastStable : highWatermark
         var position = plan.startPosition
-        for (segment, bound) in zip(plan.segments, plan.bounds) {
+        for (index, (segment, bound)) in zip(plan.segments, plan.bounds).enumerated() {
             let records = try Self.readBatches(segment: segment, from: position, bound: bound, offset: offset, upper: upper, maxBytes: maxBytes)
+            if let cachedFrom = plan.cachedFrom?[index], position + Int64(records.readableBytes) <= cachedFrom {
+                // A reader catching up: what it read before the tail leaves the page cache again,
+                // rather than pushing out the tail that readers keeping up need.
+                segment.file.dropCachedPages(from: LogFile.folioAlignedStart(before: position), upTo: position + Int64(records.readableBytes))
+            }
             if records.readableBytes > 0 {
                 return FetchResult(records: records, highWatermark: highWatermark, lastStableOffset: lastStable,
                                    logStartOffset: logStart, abortedTransactions: aborted)

@@ -344,10 +344,8 @@ public final class Partition: @unchecked Sendable {
             let end = max(0, byteCount - keptBytes)
             keptBytes = max(0, keptBytes - byteCount)
             guard end > segment.cacheDroppedBytes else { continue }
-            // The kernel keeps a page, or a large folio of pages, that the range covers only in
-            // part: each range starts a largest folio before where the previous one ended.
-            let start = max(0, segment.cacheDroppedBytes - LogFile.folioBytesMax) / LogFile.folioBytesMax * LogFile.folioBytesMax
-            segment.file.dropCachedPages(from: start, upTo: end)
+            // Each range starts a little before where the previous one ended (folioAlignedStart).
+            segment.file.dropCachedPages(from: LogFile.folioAlignedStart(before: segment.cacheDroppedBytes), upTo: end)
             segment.cacheDroppedBytes = end
         }
     }

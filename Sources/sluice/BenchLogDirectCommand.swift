@@ -35,8 +35,8 @@ struct LogDirectBench: AsyncParsableCommand {
     var inFlight: Int = 8
     @Option(help: "Least milliseconds between two group-commit syncs (0, as `sluice serve` by default).")
     var groupCommitMs: Int = 0
-    @Option(help: "Megabytes at the end of each partition kept in the page cache once synced (-1: the OS decides), as `sluice serve`.")
-    var pageCacheTailMb: Int = Int(LogOptions.pageCacheTailBytesDefault >> 20)
+    @Option(help: "Megabytes at the end of each partition kept in the page cache once synced ('all': the OS decides), as `sluice serve`.")
+    var pageCacheTailMb: PageCacheTail = .default
 
     /// The framing of one record with no key and no headers around its value, in bytes (about a dozen
     /// for a 1 KiB value: attributes, varint timestamp and offset deltas, key and value lengths).
@@ -57,7 +57,7 @@ struct LogDirectBench: AsyncParsableCommand {
             shell("rm -rf '\(self.dataDir)'")
             defer { shell("rm -rf '\(self.dataDir)'") }
             var options = LogOptions(durability: .groupCommit(interval: .milliseconds(self.groupCommitMs)))
-            options.pageCacheTailBytes = self.pageCacheTailMb < 0 ? nil : Int64(self.pageCacheTailMb) << 20
+            options.pageCacheTailBytes = self.pageCacheTailMb.bytes
             options.runsMaintenance = false
             let log = try Log(directory: self.dataDir, options: options)
             try log.createTopic("bench", config: TopicConfig(partitionCount: Int32(self.partitions)))

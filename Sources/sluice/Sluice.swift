@@ -30,8 +30,8 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Least milliseconds between two group-commit syncs (0: sync as soon as the previous sync ends).")
     var groupCommitMs: Int = 0
 
-    @Option(name: .long, help: "Megabytes at the end of each partition kept in the page cache once synced; older synced data leaves it (-1: leave the page cache to the OS).")
-    var pageCacheTailMb: Int = Int(LogOptions.pageCacheTailBytesDefault >> 20)
+    @Option(name: .long, help: "Megabytes at the end of each partition kept in the page cache once synced; older synced data leaves it ('all': the OS decides).")
+    var pageCacheTailMb: PageCacheTail = .default
 
     enum DurabilityName: String, ExpressibleByArgument, CaseIterable {
         case groupCommit = "group-commit"
@@ -50,7 +50,7 @@ struct DataOptions: ParsableArguments {
     /// The log's options from these flags.
     var logOptions: LogOptions {
         var options = LogOptions(durability: self.policy)
-        options.pageCacheTailBytes = self.pageCacheTailMb < 0 ? nil : Int64(self.pageCacheTailMb) << 20
+        options.pageCacheTailBytes = self.pageCacheTailMb.bytes
         return options
     }
 
@@ -62,6 +62,29 @@ struct DataOptions: ParsableArguments {
         for report in log.recoveryReports { printError("warning: recovery truncated corrupt data: \(report)") }
         return log
     }
+}
+
+/// `--page-cache-tail-mb`: megabytes, or `all` for no drop-behind (`LogOptions.pageCacheTailBytes`).
+struct PageCacheTail: ExpressibleByArgument, Sendable {
+    var bytes: Int64?
+
+    static let `default` = PageCacheTail(bytes: LogOptions.pageCacheTailBytesDefault)
+
+    init(bytes: Int64?) {
+        self.bytes = bytes
+    }
+
+    init?(argument: String) {
+        if argument == "all" {
+            self.bytes = nil
+        } else if let megabytes = Int64(argument), megabytes >= 0, megabytes < (1 << 40) {
+            self.bytes = megabytes << 20
+        } else {
+            return nil
+        }
+    }
+
+    var defaultValueDescription: String { self.bytes.map { "\($0 >> 20)" } ?? "all" }
 }
 
 /// Runs a command body, turning Sluice's errors into one line on stderr and exit code 1.

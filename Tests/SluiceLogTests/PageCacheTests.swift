@@ -9,6 +9,7 @@ import _SluiceTestSupport
 /// Drop-behind (`LogOptions.pageCacheTailBytes`): once synced, all but the tail of a partition
 /// leaves the page cache; the data reads back the same.
 @Suite struct PageCacheTests {
+    // Drop-behind acts on the page cache of a disk file system; a tmpfs keeps its pages whatever.
     static let tailBytes: Int64 = 1 << 20
 
     @Test func syncedDataBeforeTheTailLeavesThePageCache() async throws {
@@ -17,6 +18,7 @@ import _SluiceTestSupport
         #expect(dropped.fileBytes > 6 * Self.tailBytes)
         // Pages of the tail window may be any mix; none before it stay cached.
         #expect(dropped.residentBeforeTail == 0, "resident bytes before the tail: \(dropped.residentBeforeTail)")
+        #expect(dropped.residentAfterReads == 0, "resident bytes before the tail after reading: \(dropped.residentAfterReads)")
         let kept = try await Self.residency(tailBytes: nil)
         #expect(kept.residentBeforeTail > kept.fileBytes / 3, "with drop-behind off the written pages stay cached")
         #endif
@@ -24,8 +26,9 @@ import _SluiceTestSupport
 
     #if os(Linux)
     /// Appends about 8 MiB durably to one segment, then counts the resident bytes of the segment file
-    /// before its last `tailBytes` and the folio around its start (mincore), and reads everything back.
-    static func residency(tailBytes: Int64?) async throws -> (fileBytes: Int64, residentBeforeTail: Int64) {
+    /// before its last `tailBytes` and the folio around its start (mincore), once after the appends
+    /// and once after reading everything back.
+    static func residency(tailBytes: Int64?) async throws -> (fileBytes: Int64, residentBeforeTail: Int64, residentAfterReads: Int64) {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var options = LogOptions(durability: .groupCommit(interval: .zero))
@@ -51,16 +54,20 @@ import _SluiceTestSupport
         let mapping = try #require(mmap(nil, Int(checkedBytes), PROT_READ, MAP_SHARED, fd, 0))
         #expect(mapping != MAP_FAILED)
         defer { munmap(mapping, Int(checkedBytes)) }
-        var vector = [UInt8](repeating: 0, count: Int(checkedBytes / pageBytes))
-        #expect(mincore(mapping, Int(checkedBytes), &vector) == 0)
         // A large folio (up to 2 MiB) that straddles the tail's start stays with the tail.
         let folioPages = Int((2 << 20) / pageBytes)
-        let resident = Int64(vector.dropLast(folioPages).filter { $0 & 1 == 1 }.count) * pageBytes
-        // Dropped or not, the data is all there.
+        func residentBytes() -> Int64 {
+            var vector = [UInt8](repeating: 0, count: Int(checkedBytes / pageBytes))
+            #expect(mincore(mapping, Int(checkedBytes), &vector) == 0)
+            return Int64(vector.dropLast(folioPages).filter { $0 & 1 == 1 }.count) * pageBytes
+        }
+        let afterWrites = residentBytes()
+        // Dropped or not, the data is all there; a reader catching up does not bring it back to stay.
         let records = try readAll(partition)
         #expect(records.count == 128 * 64)
         #expect(records.last?.valueString == "127-63-" + value)
-        return (fileBytes, resident)
+        let afterReads = residentBytes()
+        return (fileBytes, afterWrites, afterReads)
     }
     #endif
 }
