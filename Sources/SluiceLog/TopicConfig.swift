@@ -158,13 +158,19 @@ public struct LogOptions: Sendable {
     /// Whether background maintenance (retention, compaction) runs at all.
     public var runsMaintenance = true
     /// Bytes at the end of each partition that stay in the page cache once synced; the synced data
-    /// before them is dropped from it (drop-behind), `nil` leaves the cache to the OS. A log written
-    /// at hundreds of MB/s otherwise fills memory with pages no tailing reader needs, and the kernel
-    /// spends more time finding fresh pages for writes than copying into them (on the 2-core VM of
-    /// `sluice bench log`, 1 to 2 ms of CPU per MB written against 0.25 ms with recycled pages).
-    /// Readers that lag further than this read from the disk, with the kernel's readahead.
-    public var pageCacheTailBytes: Int64? = Self.pageCacheTailBytesDefault
-    public static let pageCacheTailBytesDefault: Int64 = 32 * 1024 * 1024
+    /// before them is dropped from it (drop-behind), and so is what a reader catching up reads from
+    /// before them. `nil` (the default) leaves the page cache to the OS, as Kafka does.
+    ///
+    /// A log written at hundreds of MB/s otherwise fills memory with pages that no tailing reader
+    /// needs, and where fresh pages are dear (a VM whose host backs guest memory lazily, as the
+    /// 2-core machines of the benchmarks) the kernel spends more time finding pages for writes than
+    /// copying into them: 1 to 2 ms of CPU per MB written against 0.25 ms with recycled pages. The
+    /// price: a reader further behind than the tail reads from the disk. `sluice serve` and the
+    /// other commands turn it on with `streamingPageCacheTailBytes`.
+    public var pageCacheTailBytes: Int64?
+    /// The tail a streaming server keeps cached per partition: tens of megabytes, seconds of a busy
+    /// partition, so that readers keeping up read from memory.
+    public static let streamingPageCacheTailBytes: Int64 = 32 * 1024 * 1024
 
     public init(durability: DurabilityPolicy = .default) {
         self.durability = durability

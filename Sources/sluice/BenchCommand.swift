@@ -24,6 +24,8 @@ struct LogBench: AsyncParsableCommand {
     @Option(help: "Batches in flight (awaiting durability) at once, as many producers or partitions would have.") var inFlight: Int = 32
     @Option(help: "Least milliseconds between two group-commit syncs.") var groupCommitMs: Int = 0
     @Option(help: "Runs of each measurement; medians are reported.") var repetitions: Int = 3
+    @Option(help: "The log's drop-behind, megabytes of each partition's tail kept in the page cache ('all', the library's default: the OS decides); the disk baseline does the same.")
+    var pageCacheTailMb: PageCacheTail = .all
 
     struct AppendFigures {
         var megabytesPerSecond: Double
@@ -91,6 +93,7 @@ struct LogBench: AsyncParsableCommand {
     func measureAppend(directory: String, recordBytes: Int) async throws -> AppendFigures {
         var options = LogOptions(durability: .groupCommit(interval: .milliseconds(self.groupCommitMs)))
         options.runsMaintenance = false
+        options.pageCacheTailBytes = self.pageCacheTailMb.bytes
         let log = try Log(directory: directory, options: options)
         try log.createTopic("bench", config: TopicConfig(partitionCount: 1))
         let partition = try log.partition(TopicPartition("bench", 0))
@@ -140,14 +143,15 @@ struct LogBench: AsyncParsableCommand {
     /// Writes `bytes` sequentially with pwrite in batch-sized writes and `syncs` fdatasyncs spread
     /// evenly over the bytes: what the disk does for the same work with no log around it. With
     /// `overlapped`, a second thread issues the syncs while the writer keeps writing (as the log's
-    /// flusher does, the stricter baseline); otherwise the writer stops for each sync. After each sync,
-    /// the synced bytes but the log's page-cache tail leave the page cache, as the log drops them
-    /// (`LogOptions.pageCacheTailBytes`), so that both recycle pages alike.
+    /// flusher does, the stricter baseline); otherwise the writer stops for each sync. With the log's
+    /// drop-behind on, the synced bytes but its page-cache tail leave the page cache after each sync
+    /// here too, so that both treat pages alike.
     func measureDisk(path: String, bytes: Int64, syncs: Int, overlapped: Bool) throws -> Double {
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw SluiceError(.ioFailure, "cannot create \(path)") }
         defer { close(fd) }
         let chunk = [UInt8](repeating: 0x5A, count: self.batchBytes)
+        let tailBytes = self.pageCacheTailMb.bytes
         let bytesPerSync = max(Int64(self.batchBytes), bytes / Int64(syncs))
         let written = ManagedAtomicInt64()
         let start = ContinuousClock.now
@@ -161,7 +165,7 @@ struct LogBench: AsyncParsableCommand {
                     if now - synced >= bytesPerSync || now == bytes {
                         fdatasync(fd)
                         synced = now
-                        dropSyncedPages(fd, syncedBytes: synced)
+                        dropSyncedPages(fd, syncedBytes: synced, keepingTailBytes: tailBytes)
                     } else {
                         var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
                         nanosleep(&pause, nil)
@@ -185,7 +189,7 @@ struct LogBench: AsyncParsableCommand {
                 if sinceSync >= bytesPerSync {
                     fdatasync(fd)
                     sinceSync = 0
-                    dropSyncedPages(fd, syncedBytes: position)
+                    dropSyncedPages(fd, syncedBytes: position, keepingTailBytes: tailBytes)
                 }
             }
         }
@@ -235,9 +239,10 @@ struct LogBench: AsyncParsableCommand {
     }
 }
 
-/// The disk baseline's drop-behind: all but the log's default page-cache tail of `syncedBytes`.
-private func dropSyncedPages(_ fd: Int32, syncedBytes: Int64) {
-    let end = syncedBytes - LogOptions.pageCacheTailBytesDefault
+/// The disk baseline's drop-behind: all but `tailBytes` of `syncedBytes` (nothing when nil).
+private func dropSyncedPages(_ fd: Int32, syncedBytes: Int64, keepingTailBytes tailBytes: Int64?) {
+    guard let tailBytes else { return }
+    let end = syncedBytes - tailBytes
     if end > 0 { _ = posix_fadvise(fd, 0, off_t(end), POSIX_FADV_DONTNEED) }
 }
 

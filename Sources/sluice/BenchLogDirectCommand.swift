@@ -36,7 +36,7 @@ struct LogDirectBench: AsyncParsableCommand {
     @Option(help: "Least milliseconds between two group-commit syncs (0, as `sluice serve` by default).")
     var groupCommitMs: Int = 0
     @Option(help: "Megabytes at the end of each partition kept in the page cache once synced ('all': the OS decides), as `sluice serve`.")
-    var pageCacheTailMb: PageCacheTail = .default
+    var pageCacheTailMb: PageCacheTail = .streaming
 
     /// The framing of one record with no key and no headers around its value, in bytes (about a dozen
     /// for a 1 KiB value: attributes, varint timestamp and offset deltas, key and value lengths).

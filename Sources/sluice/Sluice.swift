@@ -31,7 +31,7 @@ struct DataOptions: ParsableArguments {
     var groupCommitMs: Int = 0
 
     @Option(name: .long, help: "Megabytes at the end of each partition kept in the page cache once synced; older synced data leaves it ('all': the OS decides).")
-    var pageCacheTailMb: PageCacheTail = .default
+    var pageCacheTailMb: PageCacheTail = .streaming
 
     enum DurabilityName: String, ExpressibleByArgument, CaseIterable {
         case groupCommit = "group-commit"
@@ -68,7 +68,8 @@ struct DataOptions: ParsableArguments {
 struct PageCacheTail: ExpressibleByArgument, Sendable {
     var bytes: Int64?
 
-    static let `default` = PageCacheTail(bytes: LogOptions.pageCacheTailBytesDefault)
+    static let streaming = PageCacheTail(bytes: LogOptions.streamingPageCacheTailBytes)
+    static let all = PageCacheTail(bytes: nil)
 
     init(bytes: Int64?) {
         self.bytes = bytes
