@@ -75,6 +75,7 @@ extension Broker {
                 guard !name.hasPrefix("__") else { throw BrokerError(.invalidRequest, "internal topic \(name) cannot be deleted") }
                 result.topicId = self.topicId(of: name)
                 try self.log.deleteTopic(name)
+                self.appendLanes.removeLanes(of: name)
             } catch {
                 let (code, message) = Self.describe(error)
                 result.errorCode = code.rawValue

@@ -1,15 +1,19 @@
+import Dispatch
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SluiceCore
 import SluiceKafkaProtocol
 import SluiceLog
 
 extension Broker {
-    /// Appends every partition's batches now (in the connection's order) and answers per `acks`:
-    /// 0 never, 1 once appended, -1 once the appended data is durable.
+    /// Enqueues every partition's batches on its append lane now (in the connection's order; the
+    /// partitions of the request append in parallel) and answers per `acks`: 0 never, 1 once
+    /// appended, -1 once the appended data is durable.
     func produce(_ request: ProduceRequest, frame: KafkaRequestFrame) throws -> PendingResponse {
         var response = ProduceResponse()
-        var pendingDurability: [(topic: Int, partition: Int, log: Partition, nextOffset: Int64)] = []
+        let outcomes = NIOLockedValueBox<[(topic: Int, partition: Int, log: Partition, result: Result<AppendResult, any Error>)]>([])
+        let appended = DispatchGroup()
         let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
         for topicData in request.topicData {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
@@ -21,55 +25,72 @@ extension Broker {
                 } else {
                     do {
                         let partition = try self.log.partition(TopicPartition(topicData.name, partitionData.index))
-                        let (result, count) = try self.append(partitionData.records, to: partition, transactionalId: request.transactionalId)
-                        partitionResponse.baseOffset = result.baseOffset
-                        partitionResponse.logAppendTimeMs = result.logAppendTime
-                        partitionResponse.logStartOffset = result.logStartOffset
-                        _ = count
-                        pendingDurability.append((response.responses.count, topicResponse.partitionResponses.count, partition, result.lastOffset + 1))
-                    } catch {
-                        let code = Self.errorCode(for: error)
-                        partitionResponse.errorCode = code.rawValue
-                        partitionResponse.errorMessage = (error as? SluiceError)?.message
-                        if code != .unknownTopicOrPartition && code != .outOfOrderSequenceNumber {
-                            self.logger.info("produce to \(topicData.name)-\(partitionData.index) refused: \(error)")
+                        let (topicIndex, partitionIndex) = (response.responses.count, topicResponse.partitionResponses.count)
+                        let (records, transactionalId) = (partitionData.records, request.transactionalId)
+                        appended.enter()
+                        self.appendLanes.enqueue(partition.topicPartition) {
+                            let result = Result { () throws -> AppendResult in try self.append(records, to: partition, transactionalId: transactionalId) }
+                            outcomes.withLockedValue { $0.append((topicIndex, partitionIndex, partition, result)) }
+                            appended.leave()
                         }
+                    } catch {
+                        self.refuse(&partitionResponse, topicData.name, partitionData.index, error)
                     }
                 }
                 topicResponse.partitionResponses.append(partitionResponse)
             }
             response.responses.append(topicResponse)
         }
-        switch request.acks {
-        case 0:
-            return .none
-        case -1:
-            let finished = response
-            return .later(Task {
-                var response = finished
-                for pending in pendingDurability {
-                    do {
-                        try await pending.log.waitUntilDurable(pending.nextOffset)
-                    } catch {
-                        response.responses[pending.topic].partitionResponses[pending.partition].errorCode = Self.errorCode(for: error).rawValue
+        guard request.acks != 0 else { return .none }
+        let unfinished = response
+        let acks = request.acks
+        return .later(Task {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                appended.notify(queue: .global()) { continuation.resume() }
+            }
+            var response = unfinished
+            for outcome in outcomes.withLockedValue({ $0 }) {
+                let topicName = response.responses[outcome.topic].name
+                var partitionResponse = response.responses[outcome.topic].partitionResponses[outcome.partition]
+                switch outcome.result {
+                case .success(let result):
+                    partitionResponse.baseOffset = result.baseOffset
+                    partitionResponse.logAppendTimeMs = result.logAppendTime
+                    partitionResponse.logStartOffset = result.logStartOffset
+                    if acks == -1 {
+                        do {
+                            try await outcome.log.waitUntilDurable(result.lastOffset + 1)
+                        } catch {
+                            partitionResponse.errorCode = Self.errorCode(for: error).rawValue
+                        }
                     }
+                case .failure(let error):
+                    self.refuse(&partitionResponse, topicName, partitionResponse.index, error)
                 }
-                do { return .ready(try self.respond(response, to: frame)) } catch { return .close(reason: "cannot encode a produce response: \(error)") }
-            })
-        default:
-            return .ready(try self.respond(response, to: frame))
+                response.responses[outcome.topic].partitionResponses[outcome.partition] = partitionResponse
+            }
+            do { return .ready(try self.respond(response, to: frame)) } catch { return .close(reason: "cannot encode a produce response: \(error)") }
+        })
+    }
+
+    /// Fills in a partition's refusal; unusual ones are logged.
+    private func refuse(_ partitionResponse: inout ProduceResponse.PartitionProduceResponse, _ topic: String, _ partition: Int32, _ error: any Error) {
+        let code = Self.errorCode(for: error)
+        partitionResponse.errorCode = code.rawValue
+        partitionResponse.errorMessage = (error as? SluiceError)?.message
+        if code != .unknownTopicOrPartition && code != .outOfOrderSequenceNumber {
+            self.logger.info("produce to \(topic)-\(partition) refused: \(error)")
         }
     }
 
     /// Appends the batches of one partition's records; the result of the first with the last offset of the last.
-    private func append(_ records: ByteBuffer?, to partition: Partition, transactionalId: String?) throws -> (AppendResult, Int) {
+    private func append(_ records: ByteBuffer?, to partition: Partition, transactionalId: String?) throws -> AppendResult {
         guard let records, records.readableBytes > 0 else {
             throw SluiceError(.corruptData, "produce request without record batches")
         }
         var batches = RecordBatchSequence(records)
         var first: AppendResult?
         var last: AppendResult?
-        var count = 0
         while let batch = try batches.next() {
             guard batch.magic == RecordBatch.currentMagic else {
                 throw SluiceError(.corruptData, "record batch magic \(batch.magic) is not supported; only v2 batches are")
@@ -80,10 +101,9 @@ extension Broker {
             let result = try partition.append(batch)
             if first == nil { first = result }
             last = result
-            count += 1
         }
         guard var combined = first, let last else { throw SluiceError(.corruptData, "produce request without record batches") }
         combined.lastOffset = last.lastOffset
-        return (combined, count)
+        return combined
     }
 }

@@ -14,6 +14,8 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
     let transactions: TransactionCoordinator
     let clusterId: String
     let logger: Logger
+    /// Produce appends, one serial lane per partition.
+    let appendLanes = AppendLanes()
 
     /// The APIs this broker answers, with the versions it advertises: the ranges of the Kafka release
     /// whose specs generated the codecs, which clients use to infer the broker's version.
@@ -64,7 +66,7 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
             case .apiVersions:
                 return .ready(try self.respond(self.apiVersions(), to: frame))
             case .produce:
-                // Appends happen now, in the connection's order; durability is awaited later.
+                // Appends are enqueued now, in the connection's order; they and durability are awaited later.
                 return try self.produce(try frame.decodeBodyLeniently(as: ProduceRequest.self), frame: frame)
             default:
                 let request = frame
