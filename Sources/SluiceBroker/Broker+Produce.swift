@@ -95,8 +95,19 @@ extension Broker {
             guard batch.magic == RecordBatch.currentMagic else {
                 throw SluiceError(.corruptData, "record batch magic \(batch.magic) is not supported; only v2 batches are")
             }
-            if batch.isTransactional && transactionalId == nil {
-                throw SluiceError(.invalidTransactionState, "a transactional batch in a produce request without a transactional id")
+            if batch.isTransactional {
+                guard transactionalId != nil else {
+                    throw SluiceError(.invalidTransactionState, "a transactional batch in a produce request without a transactional id")
+                }
+                switch self.transactions.partitions.verdict(producerId: batch.producerId, epoch: batch.producerEpoch, partition: partition.topicPartition) {
+                case .allowed:
+                    break
+                case .fenced:
+                    throw SluiceError(.producerFenced, "producer \(batch.producerId) epoch \(batch.producerEpoch) was fenced by a newer epoch")
+                case .notInTransaction:
+                    throw SluiceError(.invalidTransactionState,
+                                      "\(partition.topicPartition) is not in an ongoing transaction of producer \(batch.producerId) (epoch \(batch.producerEpoch)): add it with AddPartitionsToTxn first")
+                }
             }
             let result = try partition.append(batch)
             if first == nil { first = result }

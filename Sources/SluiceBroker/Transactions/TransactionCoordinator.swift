@@ -23,6 +23,8 @@ actor TransactionCoordinator {
     private let statePartition: Partition
     private let groups: GroupCoordinator
     private var transactions: [String: TransactionMetadata] = [:]
+    /// The ongoing transactions' partitions, for produce requests to check (see `store`).
+    nonisolated let partitions = TransactionPartitions()
     /// Transactional ids with a state change in flight: others wait or get CONCURRENT_TRANSACTIONS.
     private var busy: Set<String> = []
     private var nextProducerId: Int64 = 0
@@ -55,6 +57,7 @@ actor TransactionCoordinator {
             }
         }, control: { _, _ throws(SluiceError) in })
         self.transactions = transactions
+        for metadata in transactions.values { self.partitions.update(metadata, previousProducerId: nil) }
         // Ids of the last block may have been handed out: start after it.
         self.nextProducerId = blockEnd
         self.producerIdBlockEnd = blockEnd
@@ -113,7 +116,7 @@ actor TransactionCoordinator {
                 let id = try await self.allocateProducerId()
                 let metadata = TransactionMetadata(transactionalId: transactionalId, producerId: id, producerEpoch: 0, timeoutMs: timeoutMs, state: .empty, now: now)
                 try await self.persist(metadata)
-                self.transactions[transactionalId] = metadata
+                self.store(transactionalId, metadata)
                 return .success((id, 0))
             }
             // KIP-360: a producer asking to bump its own epoch must name its current id and epoch.
@@ -143,7 +146,7 @@ actor TransactionCoordinator {
             metadata.groups = []
             metadata.lastUpdateTimestampMs = now
             try await self.persist(metadata)
-            self.transactions[transactionalId] = metadata
+            self.store(transactionalId, metadata)
             return .success((metadata.producerId, metadata.producerEpoch))
         } catch {
             return .failure(.coordinatorNotAvailable)
@@ -151,6 +154,12 @@ actor TransactionCoordinator {
     }
 
     // MARK: Adding partitions and groups
+
+    /// Keeps a transactional id's state, once persisted, and tells produce requests.
+    private func store(_ transactionalId: String, _ metadata: TransactionMetadata) {
+        let previous = self.transactions.updateValue(metadata, forKey: transactionalId)
+        self.partitions.update(metadata, previousProducerId: previous?.producerId)
+    }
 
     private func validate(_ transactionalId: String, producerId: Int64, producerEpoch: Int16) -> Result<TransactionMetadata, TransactionError> {
         guard let metadata = self.transactions[transactionalId], metadata.producerId == producerId else {
@@ -176,12 +185,6 @@ actor TransactionCoordinator {
         case .success(let metadata):
             return metadata.state == .ongoing && metadata.groups.contains(groupId) ? nil : .invalidTransactionState
         }
-    }
-
-    /// Whether a partition was added to the producer's ongoing transaction (checked on produce).
-    func isPartitionInTransaction(transactionalId: String, producerId: Int64, partition: TopicPartition) -> Bool {
-        guard let metadata = self.transactions[transactionalId] else { return false }
-        return metadata.producerId == producerId && metadata.state == .ongoing && metadata.partitions.contains(partition)
     }
 
     private func add(_ transactionalId: String, producerId: Int64, producerEpoch: Int16, _ change: (inout TransactionMetadata) -> Void) async -> TransactionError? {
@@ -214,7 +217,7 @@ actor TransactionCoordinator {
         } catch {
             return .coordinatorNotAvailable
         }
-        self.transactions[transactionalId] = metadata
+        self.store(transactionalId, metadata)
         return nil
     }
 
@@ -260,7 +263,7 @@ actor TransactionCoordinator {
         prepared.state = commit ? .prepareCommit : .prepareAbort
         prepared.lastUpdateTimestampMs = currentTimeMillis()
         try await self.persist(prepared)
-        self.transactions[transactionalId] = prepared
+        self.store(transactionalId, prepared)
         let marker = RecordBatchBuilder.controlBatch(commit ? .commit : .abort, producerId: prepared.producerId,
                                                      producerEpoch: prepared.producerEpoch, timestamp: currentTimeMillis())
         for partition in prepared.partitions.sorted() {
@@ -276,7 +279,7 @@ actor TransactionCoordinator {
         complete.groups = []
         complete.lastUpdateTimestampMs = currentTimeMillis()
         try await self.persist(complete)
-        self.transactions[transactionalId] = complete
+        self.store(transactionalId, complete)
     }
 
     private func abortTimedOutTransactions(now: Int64) async {
