@@ -26,7 +26,14 @@ final class PostgresServer: @unchecked Sendable {
     /// The directory holding initdb: on PATH, or the newest /usr/lib/postgresql/*/bin.
     static func findBinDirectory() throws -> String {
         for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            if FileManager.default.isExecutableFile(atPath: "\(directory)/initdb") { return String(directory) }
+            let initdb = "\(directory)/initdb"
+            guard FileManager.default.isExecutableFile(atPath: initdb) else { continue }
+            // The directory of the real binaries (PATH may hold links to initdb and pg_ctl only).
+            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: initdb)).map {
+                $0.hasPrefix("/") ? $0 : "\(directory)/\($0)"
+            } ?? initdb
+            let binDirectory = URL(fileURLWithPath: resolved).deletingLastPathComponent().path
+            if FileManager.default.isExecutableFile(atPath: binDirectory + "/psql") { return binDirectory }
         }
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .compactMap { Int($0) }.sorted()
@@ -108,14 +115,25 @@ final class PostgresServer: @unchecked Sendable {
         handle.closeFile()
     }
 
+    /// Runs a PostgreSQL tool to completion through the shell (`system`), its output in files: `pg_ctl
+    /// start` leaves the server holding the descriptors it inherited, which pipes or Foundation's
+    /// Process would wait on.
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let command = self.runAs + ["\(self.binDirectory)/\(tool)"] + arguments
-        let result = try runProcess(command[0], Array(command.dropFirst()))
-        guard result.status == 0 else {
-            throw PostgresUnavailable(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(result.status)): \(result.errors) \(result.output)")
+        let command = (self.runAs + ["\(self.binDirectory)/\(tool)"] + arguments).map(Self.shellQuoted).joined(separator: " ")
+        let stem = self.directory.path + "/tool-\(UInt64.random(in: 0...UInt64.max))"
+        defer { _ = unlink(stem + ".out"); _ = unlink(stem + ".err") }
+        let status = shell("\(command) < /dev/null > '\(stem).out' 2> '\(stem).err'")
+        let output = (try? String(contentsOfFile: stem + ".out", encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let errors = (try? String(contentsOfFile: stem + ".err", encoding: .utf8)) ?? ""
+            throw PostgresUnavailable(description: "\(tool) \(arguments.joined(separator: " ")) failed (\(status)): \(errors) \(output)")
         }
-        return result.output
+        return output
+    }
+
+    static func shellQuoted(_ argument: String) -> String {
+        "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     func start() throws {

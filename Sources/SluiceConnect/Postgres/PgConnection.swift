@@ -163,7 +163,8 @@ public final class PgConnection {
         let code: CDCError.Code
         switch fields.sqlState {
         case "28P01", "28000": code = .authenticationFailed
-        case "57P01", "57P02", "57P03", "08006", "08003": code = .connectionLost
+        // Shutdown, startup, a lost link, a slot still held by a walsender that has not noticed its client died: retried.
+        case "57P01", "57P02", "57P03", "08006", "08003", "55006": code = .connectionLost
         default: code = .serverError
         }
         return CDCError(code, "\(fields) (running: \(what.prefix(200)))", sqlState: fields.sqlState)

@@ -36,8 +36,7 @@ struct PgStartupStateMachine {
     mutating func receive(_ message: PgBackendMessage) throws(CDCError) -> Action {
         switch (self.state, message) {
         case (_, .errorResponse(let fields)):
-            let code: CDCError.Code = fields.sqlState.hasPrefix("28") ? .authenticationFailed : .serverError
-            throw CDCError(code, "connecting as \(self.user): \(fields)", sqlState: fields.sqlState)
+            throw PgConnection.error(fields, doing: "connecting as \(self.user)")
         case (_, .noticeResponse), (_, .other):
             return .wait
         case (.authenticating, .authenticationOk), (.scram, .authenticationOk):
