@@ -64,8 +64,12 @@ func replay(_ events: [LoggedEvent]) -> [String: [String: Any]] {
 }
 
 /// Positions strictly increase within a topic: no event is there twice, and they are in commit order.
+/// Snapshot rows share one position (the slot's consistent point, sequence -1).
 func positionsStrictlyIncrease(_ events: [LoggedEvent]) -> Bool {
-    zip(events, events.dropFirst()).allSatisfy { ($0.lsn, $0.sequence) < ($1.lsn, $1.sequence) }
+    zip(events, events.dropFirst()).allSatisfy { earlier, later in
+        (earlier.lsn, earlier.sequence) < (later.lsn, later.sequence)
+            || (earlier.sequence == -1 && later.sequence == -1 && earlier.lsn == later.lsn)
+    }
 }
 
 /// Flags set from the connector's progress callback.

@@ -120,7 +120,9 @@ final class PostgresServer: @unchecked Sendable {
     /// Process would wait on.
     @discardableResult
     func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let command = (self.runAs + ["\(self.binDirectory)/\(tool)"] + arguments).map(Self.shellQuoted).joined(separator: " ")
+        // Only the server's own tools need the server's user; clients (psql) read the test's files as themselves.
+        let prefix = ["initdb", "pg_ctl"].contains(tool) ? self.runAs : []
+        let command = (prefix + ["\(self.binDirectory)/\(tool)"] + arguments).map(Self.shellQuoted).joined(separator: " ")
         let stem = self.directory.path + "/tool-\(UInt64.random(in: 0...UInt64.max))"
         defer { _ = unlink(stem + ".out"); _ = unlink(stem + ".err") }
         let status = shell("\(command) < /dev/null > '\(stem).out' 2> '\(stem).err'")
@@ -166,7 +168,7 @@ final class PostgresServer: @unchecked Sendable {
 
     /// The psql command line for a load run in the background.
     func psqlFileCommand(_ path: String) -> [String] {
-        self.runAs + ["\(self.binDirectory)/psql", "-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres",
+        ["\(self.binDirectory)/psql", "-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres",
                       "-v", "ON_ERROR_STOP=1", "-X", "-A", "-t", "-f", path]
     }
 
