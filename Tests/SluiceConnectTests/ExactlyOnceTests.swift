@@ -111,7 +111,7 @@ extension PostgresCDCTests {
         defer { directory.remove() }
         var load = ChangeLoad()
         let prefill = directory.path + "/prefill.sql"
-        try load.sql(random: &random, transactionCount: 8).write(toFile: prefill, atomically: true, encoding: .utf8)
+        try load.sql(random: &random, transactionCount: 30).write(toFile: prefill, atomically: true, encoding: .utf8)
         _ = try server.psqlFile(prefill)
         let path = directory.path + "/load.sql"
         try load.sql(random: &random, transactionCount: 300, pauseSeconds: 0.03).write(toFile: path, atomically: true, encoding: .utf8)
@@ -123,13 +123,16 @@ extension PostgresCDCTests {
         let arguments = ["cdc", "postgres", "--data-dir", dataDirectory, "--connection", server.connectionString, "--tables", "a,b",
                          "--slot", "crash", "--publication", "crash_pub", "--topic-prefix", "pg"]
         var streamedRuns = 0
-        for _ in 0..<kills {
+        for kill in 0..<kills {
             let child = try ChildProcess(sluiceExecutablePath(), arguments)
             // A blocking sleep: the child must die at this moment whatever other tasks do.
-            usleep(useconds_t(Int.random(in: 200...1_500, using: &random) * 1000))
+            // The first kills come early, likely during the initial snapshot; later ones while streaming.
+            let delayMs = kill < 3 ? Int.random(in: 50...600, using: &random) : Int.random(in: 200...1_500, using: &random)
+            usleep(useconds_t(delayMs * 1000))
             child.kill()
             child.wait()
             if child.lines.contains(where: { $0.hasPrefix("streaming") }) { streamedRuns += 1 }
+            print("crash test: run \(kill) killed after \(delayMs) ms: \(child.lines) \(child.standardError.prefix(300))")
         }
         let loadDeadline = ContinuousClock.now + .seconds(120)
         while !FileManager.default.fileExists(atPath: statusPath) && ContinuousClock.now < loadDeadline { usleep(50_000) }
