@@ -202,4 +202,18 @@ import _SluiceTestSupport
         #expect(events.filter { $0.op == "c" }.count == 5000)
         #expect(events.filter { $0.op == "u" }.count == 1000)
     }
+
+    @Test func idleCapturedTablesStillLetTheSlotAdvance() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE captured (id int PRIMARY KEY); CREATE TABLE other (id int PRIMARY KEY)")
+        let directory = TemporaryDirectory(prefix: "cdc-heartbeat")
+        defer { directory.remove() }
+        let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["captured"]))
+        #expect(running.flags.waitForStreaming())
+        // Only an uncaptured table changes: keepalives alone must move the slot's confirmed LSN.
+        try server.psql("INSERT INTO other SELECT generate_series(1, 20000)")
+        #expect(try server.waitForSlotCaughtUp("sluice", timeout: .seconds(60)))
+        #expect(await running.stop() == nil)
+    }
 }
