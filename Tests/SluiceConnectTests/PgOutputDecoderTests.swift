@@ -84,7 +84,7 @@ struct PgOutputBytes {
         insert.int32(16_384)
         insert.int8(UInt8(ascii: "N"))
         insert.tuple(["1", nil, "\u{0}"])
-        #expect(try PgOutputMessage.decode(insert.buffer) == .insert(relationID: 16_384, new: [.text(Array("1".utf8)), .null, .unchangedToast]))
+        #expect(try PgOutputMessage.decode(insert.buffer) == .insert(relationID: 16_384, new: [.text(ByteBuffer(string: "1")), .null, .unchangedToast]))
 
         var update = PgOutputBytes("U")
         update.int32(16_384)
@@ -93,21 +93,21 @@ struct PgOutputBytes {
         update.int8(UInt8(ascii: "N"))
         update.tuple(["2", "b", "{}"])
         #expect(try PgOutputMessage.decode(update.buffer) == .update(
-            relationID: 16_384, oldKind: UInt8(ascii: "K"), old: [.text(Array("1".utf8)), .null, .null],
-            new: [.text(Array("2".utf8)), .text(Array("b".utf8)), .text(Array("{}".utf8))]))
+            relationID: 16_384, oldKind: UInt8(ascii: "K"), old: [.text(ByteBuffer(string: "1")), .null, .null],
+            new: [.text(ByteBuffer(string: "2")), .text(ByteBuffer(string: "b")), .text(ByteBuffer(string: "{}"))]))
 
         var plainUpdate = PgOutputBytes("U")
         plainUpdate.int32(16_384)
         plainUpdate.int8(UInt8(ascii: "N"))
         plainUpdate.tuple(["2"])
-        #expect(try PgOutputMessage.decode(plainUpdate.buffer) == .update(relationID: 16_384, oldKind: nil, old: nil, new: [.text(Array("2".utf8))]))
+        #expect(try PgOutputMessage.decode(plainUpdate.buffer) == .update(relationID: 16_384, oldKind: nil, old: nil, new: [.text(ByteBuffer(string: "2"))]))
 
         var delete = PgOutputBytes("D")
         delete.int32(16_384)
         delete.int8(UInt8(ascii: "O"))
         delete.tuple(["2", "b", nil])
         #expect(try PgOutputMessage.decode(delete.buffer) == .delete(relationID: 16_384, oldKind: UInt8(ascii: "O"),
-                                                                     old: [.text(Array("2".utf8)), .text(Array("b".utf8)), .null]))
+                                                                     old: [.text(ByteBuffer(string: "2")), .text(ByteBuffer(string: "b")), .null]))
 
         var truncate = PgOutputBytes("T")
         truncate.int32(2)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import SluiceJSON
 
 /// How a PostgreSQL type's text form becomes JSON.
@@ -57,27 +58,43 @@ public struct PgTypeRegistry: Sendable {
 /// results) and streamed tuples (pgoutput text tuples): both are the types' output functions.
 public enum PgValueConverter {
     public static func write(_ text: [UInt8], kind: PgValueKind, to writer: inout JSONWriter) throws(CDCError) {
+        var failure: CDCError?
+        text.withUnsafeBytes { bytes in
+            do throws(CDCError) { try Self.write(bytes, kind: kind, to: &writer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public static func write(_ text: ByteBuffer, kind: PgValueKind, to writer: inout JSONWriter) throws(CDCError) {
+        var failure: CDCError?
+        text.withUnsafeReadableBytes { bytes in
+            do throws(CDCError) { try Self.write(bytes, kind: kind, to: &writer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public static func write(_ text: UnsafeRawBufferPointer, kind: PgValueKind, to writer: inout JSONWriter) throws(CDCError) {
         switch kind {
         case .integer:
             writer.raw(text)
         case .float:
             if let first = text.first, first == UInt8(ascii: "N") || first == UInt8(ascii: "I") || (text.count > 1 && text[1] == UInt8(ascii: "I")) {
-                writer.string(String(decoding: text, as: UTF8.self))
+                writer.string(utf8: text)
             } else {
                 writer.raw(text)
             }
         case .numeric, .string, .temporalText:
-            writer.string(String(decoding: text, as: UTF8.self))
+            writer.string(utf8: text)
         case .bool:
             writer.bool(text.first == UInt8(ascii: "t"))
         case .json:
             writer.raw(text)
         case .bytea:
-            writer.string(try Self.base64(fromByteaHex: text))
+            writer.string(try Self.base64(fromByteaHex: Array(text)))
         case .timestamp:
-            writer.string(Self.isoTimestamp(text, utc: false))
+            writer.string(Self.isoTimestamp(Array(text), utc: false))
         case .timestamptz:
-            writer.string(Self.isoTimestamp(text, utc: true))
+            writer.string(Self.isoTimestamp(Array(text), utc: true))
         case .array(let element):
             try Self.write(try PgArrayElement.parse(String(decoding: text, as: UTF8.self)), element: element, to: &writer)
         }

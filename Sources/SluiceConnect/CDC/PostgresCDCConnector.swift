@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import SluiceLog
 
 /// Captures row changes of PostgreSQL tables into the log: creates the publication and the slot
@@ -210,7 +211,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                                           identityKeyFlags: [], types: types)
                 let nowMs = currentTimeMillis()
                 for row in chunk.rows {
-                    let tuple = row.map { value -> TupleValue in value.map { .text(Array($0.utf8)) } ?? .null }
+                    let tuple = row.map { value -> TupleValue in value.map { .text(ByteBuffer(string: $0)) } ?? .null }
                     let source = SourceInfo(schema: table.schema, table: table.name, txId: nil, lsn: consistentPoint, commitTimeMs: nowMs, snapshot: "true")
                     let value = try encoder.value(op: "r", before: nil, after: tuple, shape: shape, source: source, nowMs: nowMs)
                     let event = ChangeEvent(topic: table.topic, key: try encoder.key(tuple, shape: shape), value: value,

@@ -5,8 +5,8 @@ public enum TupleValue: Sendable, Equatable {
     case null
     /// A TOASTed value that did not change and was not sent.
     case unchangedToast
-    /// The value in text format.
-    case text([UInt8])
+    /// The value in text format: a slice of the received message, not a copy.
+    case text(ByteBuffer)
 }
 
 /// A column of a Relation message.
@@ -129,7 +129,7 @@ public enum PgOutputMessage: Sendable, Equatable {
             case UInt8(ascii: "u"): values.append(.unchangedToast)
             case UInt8(ascii: "t"):
                 guard let length = body.readInteger(as: Int32.self), length >= 0,
-                      let bytes = body.readBytes(length: Int(length)) else { throw CDCError(.protocolViolation, "truncated TupleData") }
+                      let bytes = body.readSlice(length: Int(length)) else { throw CDCError(.protocolViolation, "truncated TupleData") }
                 values.append(.text(bytes))
             default:
                 throw CDCError(.protocolViolation, "TupleData column kind '\(Character(Unicode.Scalar(kind)))' (binary is not requested)")
