@@ -7,6 +7,13 @@ import SluiceLog
 /// is read when the topic is first used, and an event at or before it is skipped. Events are
 /// batched per topic; `flush()` appends what is buffered and syncs every topic written, after which
 /// the caller may confirm the LSN to PostgreSQL.
+extension RecordBatchBuilder {
+    mutating func appendReturningByteCount(_ record: ProducerRecord) -> Int {
+        self.append(record)
+        return self.encodedByteCount
+    }
+}
+
 final class CDCLogWriter {
     let log: Log
     private var partitions: [String: Partition] = [:]
@@ -84,21 +91,30 @@ final class CDCLogWriter {
             return false
         }
         self.positions[event.topic] = event.position
-        var builder = self.builders[event.topic] ?? RecordBatchBuilder()
-        builder.append(ProducerRecord(
+        let lsnHeader = self.headerBytes(event.position.lsn)
+        // Mutated in place in the dictionary: a copy taken out would make every append copy the batch.
+        let byteCount = self.builders[event.topic, default: RecordBatchBuilder()].appendReturningByteCount(ProducerRecord(
             key: event.key, value: event.value,
-            headers: [(EventPosition.lsnHeader, Array(String(event.position.lsn.rawValue).utf8)),
-                      (EventPosition.sequenceHeader, Array(String(event.position.sequence).utf8))],
+            headers: [(EventPosition.lsnHeader, lsnHeader), (EventPosition.sequenceHeader, Array(String(event.position.sequence).utf8))],
             timestamp: event.timestampMs))
         self.bufferedEventCount += 1
         self.writtenEventCount += 1
-        if builder.encodedByteCount >= Self.batchBytesMax {
-            self.builders[event.topic] = nil
+        if byteCount >= Self.batchBytesMax, let builder = self.builders.removeValue(forKey: event.topic) {
             try self.appendBatch(builder, topic: event.topic)
-        } else {
-            self.builders[event.topic] = builder
         }
         return true
+    }
+
+    private var lastHeaderLSN = LSN.zero
+    private var lastHeaderBytes: [UInt8] = Array("0".utf8)
+
+    /// The decimal bytes of an LSN; events of one transaction share them.
+    private func headerBytes(_ lsn: LSN) -> [UInt8] {
+        if lsn != self.lastHeaderLSN {
+            self.lastHeaderLSN = lsn
+            self.lastHeaderBytes = Array(String(lsn.rawValue).utf8)
+        }
+        return self.lastHeaderBytes
     }
 
     private func appendBatch(_ builder: RecordBatchBuilder, topic: String) throws(CDCError) {

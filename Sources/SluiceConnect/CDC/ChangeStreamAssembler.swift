@@ -23,7 +23,7 @@ struct ChangeStreamAssembler {
     /// Captured tables by "schema.name".
     let tables: [String: CapturedTable]
     var types: PgTypeRegistry
-    let encoder: ChangeEventEncoder
+    var encoder: ChangeEventEncoder
     private(set) var relations: [UInt32: RelationShape] = [:]
     private(set) var transaction: Transaction?
 

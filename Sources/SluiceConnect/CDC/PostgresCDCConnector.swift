@@ -197,7 +197,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
     /// Reads every table inside the slot's exported snapshot, in chunks through a cursor, and writes
     /// the rows as `r` events. Returns the number of rows.
     private func snapshot(sql: PgConnection, snapshotName: String, consistentPoint: LSN, tables: [CapturedTable], types: PgTypeRegistry) async throws(CDCError) -> Int {
-        let encoder = ChangeEventEncoder(name: self.configuration.topicPrefix, database: sql.config.database)
+        var encoder = ChangeEventEncoder(name: self.configuration.topicPrefix, database: sql.config.database)
         try await sql.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try await sql.query("SET TRANSACTION SNAPSHOT \(snapshotName.sqlLiteral)")
         var total = 0

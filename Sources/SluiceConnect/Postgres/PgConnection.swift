@@ -46,6 +46,12 @@ public final class PgConnection {
         self.config = config
     }
 
+    /// Messages buffered between the event loop and the reading task: reading from the socket pauses
+    /// above the high mark (a bounded queue), resumes below the low one.
+    public static let inboundMessageCountMax = 4_096
+    static let channelConfiguration = NIOAsyncChannel<PgInbound, ByteBuffer>.Configuration(
+        backPressureStrategy: .init(lowWatermark: PgConnection.inboundMessageCountMax / 4, highWatermark: PgConnection.inboundMessageCountMax))
+
     /// Connects and authenticates. With `replication`, the connection speaks the replication
     /// sub-protocol (`replication=database`). Session settings fix the text formats the value
     /// converter expects: UTC ISO timestamps, shortest exact floats, UTF-8, hex bytea.
@@ -59,7 +65,7 @@ public final class PgConnection {
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PgMessageDecoder()))
                         try channel.pipeline.syncOperations.addHandler(ReadCompleteMarker())
-                        return try NIOAsyncChannel<PgInbound, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<PgInbound, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
                     }
                 }
         } catch {
