@@ -280,7 +280,11 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         while true {
             switch try await replication.nextInbound() {
             case .readComplete:
-                if self.writer.hasUnsyncedData || received > self.confirmedLSN { try await flushAndConfirm(force: false) }
+                // Group commit: one sync for everything already received; while a sync runs, more
+                // arrives, and the next one covers all of it.
+                if !replication.hasQueuedInbound && (self.writer.hasUnsyncedData || received > self.confirmedLSN) {
+                    try await flushAndConfirm(force: false)
+                }
             case .message(.copyData(let buffer)):
                 switch try ReplicationMessage.decode(buffer) {
                 case .xLogData(let walStart, _, _, let data):

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// What arrives from the server: a message, or the end of one read from the socket (a hint that
 /// nothing more is buffered right now, used to group writes to the log).
@@ -9,16 +10,22 @@ enum PgInbound: Sendable {
     case readComplete
 }
 
-/// Marks the end of each socket read in the inbound stream.
+/// Marks the end of each socket read in the inbound stream, and counts what it passes on so that
+/// the reader can tell whether more is already queued.
 final class ReadCompleteMarker: ChannelInboundHandler, Sendable {
     typealias InboundIn = PgBackendMessage
     typealias InboundOut = PgInbound
 
+    /// Elements passed to the inbound stream so far.
+    let deliveredCount = Atomic<Int>(0)
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.deliveredCount.add(1, ordering: .releasing)
         context.fireChannelRead(Self.wrapInboundOut(.message(Self.unwrapInboundIn(data))))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.deliveredCount.add(1, ordering: .releasing)
         context.fireChannelRead(Self.wrapInboundOut(.readComplete))
         context.fireChannelReadComplete()
     }
@@ -36,12 +43,15 @@ public struct PgQueryResult: Sendable {
 public final class PgConnection {
     let channel: NIOAsyncChannel<PgInbound, ByteBuffer>
     private var inbound: NIOAsyncChannelInboundStream<PgInbound>.AsyncIterator
+    private let marker: ReadCompleteMarker
+    private var consumedCount = 0
     public private(set) var parameters: [String: String] = [:]
     public let config: PgConnectionConfig
     private var sendBuffer = ByteBuffer()
 
-    private init(channel: NIOAsyncChannel<PgInbound, ByteBuffer>, config: PgConnectionConfig) {
+    private init(channel: NIOAsyncChannel<PgInbound, ByteBuffer>, marker: ReadCompleteMarker, config: PgConnectionConfig) {
         self.channel = channel
+        self.marker = marker
         self.inbound = channel.inbound.makeAsyncIterator()
         self.config = config
     }
@@ -57,6 +67,7 @@ public final class PgConnection {
     /// converter expects: UTC ISO timestamps, shortest exact floats, UTF-8, hex bytea.
     public static func connect(_ config: PgConnectionConfig, replication: Bool) async throws(CDCError) -> PgConnection {
         let channel: NIOAsyncChannel<PgInbound, ByteBuffer>
+        let marker = ReadCompleteMarker()
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -64,14 +75,14 @@ public final class PgConnection {
                 .connect(host: config.host, port: config.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(PgMessageDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(ReadCompleteMarker())
+                        try channel.pipeline.syncOperations.addHandler(marker)
                         return try NIOAsyncChannel<PgInbound, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: Self.channelConfiguration)
                     }
                 }
         } catch {
             throw CDCError(.connectionLost, "cannot connect to PostgreSQL at \(config.host):\(config.port)", underlying: error)
         }
-        let connection = PgConnection(channel: channel, config: config)
+        let connection = PgConnection(channel: channel, marker: marker, config: config)
         do {
             try await connection.startup(replication: replication)
         } catch {
@@ -125,7 +136,14 @@ public final class PgConnection {
             throw CDCError(.connectionLost, "the connection to PostgreSQL failed", underlying: error)
         }
         guard let element else { throw CDCError(.connectionLost, "PostgreSQL closed the connection") }
+        self.consumedCount += 1
         return element
+    }
+
+    /// Whether more inbound elements are already queued: a reader at a read-complete mark can put off
+    /// work (a sync) that the next mark will do for more data at once.
+    var hasQueuedInbound: Bool {
+        self.marker.deliveredCount.load(ordering: .acquiring) > self.consumedCount
     }
 
     /// The next message, skipping read-complete marks.
