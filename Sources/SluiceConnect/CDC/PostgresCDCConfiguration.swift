@@ -22,6 +22,9 @@ public struct PostgresCDCConfiguration: Sendable {
     public var snapshotChunkRowCount = 10_000
     /// Events buffered before a flush is forced inside a long transaction or a fast stream.
     public var flushEventCountMax = 50_000
+    /// The longest time between two syncs while changes keep arriving (syncs otherwise wait until
+    /// everything received so far is processed, to cover as much as possible at once).
+    public var flushIntervalMax: Duration = .milliseconds(20)
     /// First and longest pause between reconnection attempts (doubling in between).
     public var reconnectDelayMin: Duration = .milliseconds(100)
     public var reconnectDelayMax: Duration = .seconds(5)

@@ -255,11 +255,13 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         /// The end of the last transaction received (or an idle keepalive's position).
         var received = self.confirmedLSN
         var commitTimesPending: [Int64] = []
+        var lastFlush = ContinuousClock.now
 
         func flushAndConfirm(force: Bool) async throws(CDCError) {
-            let hadData = self.writer.hasUnsyncedData
             try self.writer.flush()
-            if hadData, !commitTimesPending.isEmpty {
+            lastFlush = ContinuousClock.now
+            // Everything received is durable now, the transactions committed at these times included.
+            if !commitTimesPending.isEmpty {
                 self.onDurable?(commitTimesPending)
                 commitTimesPending.removeAll(keepingCapacity: true)
             }
@@ -282,7 +284,9 @@ public final class PostgresCDCConnector: @unchecked Sendable {
             case .readComplete:
                 // Group commit: one sync for everything already received; while a sync runs, more
                 // arrives, and the next one covers all of it.
-                if !replication.hasQueuedInbound && (self.writer.hasUnsyncedData || received > self.confirmedLSN) {
+                // A reader that never catches up still syncs every flushIntervalMax.
+                if (self.writer.hasUnsyncedData || received > self.confirmedLSN)
+                    && (!replication.hasQueuedInbound || ContinuousClock.now - lastFlush >= configuration.flushIntervalMax) {
                     try await flushAndConfirm(force: false)
                 }
             case .message(.copyData(let buffer)):
@@ -300,9 +304,8 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                     if self.writer.bufferedEventCount >= configuration.flushEventCountMax { try await flushAndConfirm(force: false) }
                 case .primaryKeepalive(let walEnd, _, let replyRequested):
                     if !assembler.isInTransaction {
-                        // Between transactions everything received is about to be durable: the
-                        // slot may advance to the server's position even when no captured table changed.
-                        try self.writer.flush()
+                        // Between transactions everything received is made durable by the flush below:
+                        // the slot may advance to the server's position even when no captured table changed.
                         received = max(received, walEnd)
                     }
                     try await flushAndConfirm(force: replyRequested)
