@@ -216,4 +216,63 @@ import _SluiceTestSupport
         #expect(try server.waitForSlotCaughtUp("sluice", timeout: .seconds(60)))
         #expect(await running.stop() == nil)
     }
+
+    @Test func keyChangesAndTruncatesFromARealServer() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE k (id int PRIMARY KEY, a text); CREATE TABLE f (a int, b text); ALTER TABLE f REPLICA IDENTITY FULL")
+        let directory = TemporaryDirectory(prefix: "cdc-keys")
+        defer { directory.remove() }
+        let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["k", "f"]))
+        #expect(running.flags.waitForStreaming())
+        try server.psql("""
+            INSERT INTO k VALUES (1, 'x'), (2, 'y');
+            UPDATE k SET id = 10 WHERE id = 2;
+            TRUNCATE k;
+            INSERT INTO f VALUES (1, 'p');
+            UPDATE f SET b = 'q' WHERE a = 1;
+            """)
+        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(await running.stop() == nil)
+        let log = try Log(directory: directory.path + "/data")
+        defer { try? log.close() }
+        let keyed = try readEvents(log, "pg.public.k")
+        #expect(keyed.map { $0.op ?? "tombstone" } == ["c", "c", "d", "tombstone", "c", "t"])
+        guard keyed.count == 6 else { return }
+        #expect(keyed[2].keyText == #"{"id":2}"#)
+        #expect(keyed[3].keyText == #"{"id":2}"#)
+        #expect(keyed[4].keyText == #"{"id":10}"#)
+        #expect(keyed[4].after?["a"] as? String == "y")
+        #expect(keyed[5].keyText == nil)
+        // REPLICA IDENTITY FULL without a primary key: no key, and the old row in `before`.
+        let full = try readEvents(log, "pg.public.f")
+        #expect(full.map { $0.op ?? "tombstone" } == ["c", "u"])
+        #expect(full.last?.keyText == nil)
+        #expect(full.last?.before?["b"] as? String == "p")
+        #expect(full.last?.after?["b"] as? String == "q")
+    }
+
+    @Test func commandLineReportsBadInputAndListsSlots() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE t (id int PRIMARY KEY)")
+        try server.psql("SELECT pg_create_logical_replication_slot('listed', 'pgoutput')")
+        let directory = TemporaryDirectory(prefix: "cdc-cli")
+        defer { directory.remove() }
+        let missing = try runProcess(sluiceExecutablePath(), ["cdc", "postgres", "--data-dir", directory.path + "/data",
+                                                               "--connection", server.connectionString, "--tables", "public.nope"])
+        #expect(missing.status == 1)
+        #expect(missing.errors.contains("missing table"), "\(missing.errors)")
+        let badPassword = try runProcess(sluiceExecutablePath(), [
+            "cdc", "postgres", "--data-dir", directory.path + "/data", "--tables", "t",
+            "--connection", "postgresql://scram_user:wrong@127.0.0.1:\(server.port)/postgres"])
+        #expect(badPassword.status == 1)
+        #expect(badPassword.errors.contains("authentication failed"), "\(badPassword.errors)")
+        let slots = try runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString])
+        #expect(slots.status == 0)
+        #expect(slots.output.contains("listed\tpgoutput"), "\(slots.output)")
+        let dropped = try runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString, "--drop", "listed"])
+        #expect(dropped.status == 0)
+        #expect(try server.psql("SELECT count(*) FROM pg_replication_slots").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
 }
