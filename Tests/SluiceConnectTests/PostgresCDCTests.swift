@@ -275,4 +275,31 @@ import _SluiceTestSupport
         #expect(dropped.status == 0)
         #expect(try server.psql("SELECT count(*) FROM pg_replication_slots").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
+
+    @Test func serveRunsConnectorsFromAConfigurationFile() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE served (id int PRIMARY KEY, a text); INSERT INTO served VALUES (1, 'before')")
+        let directory = TemporaryDirectory(prefix: "cdc-serve")
+        defer { directory.remove() }
+        let configPath = directory.path + "/connect.json"
+        try """
+            {"postgres": [{"connection": "\(server.connectionString)", "publication": "served_pub", "slot": "served",
+                           "tables": ["public.served"], "snapshotMode": "initial", "topicPrefix": "srv"}]}
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let child = try ChildProcess(sluiceExecutablePath(), [
+            "serve", "--data-dir", directory.path + "/data", "--kafka-listen", "127.0.0.1:\(PostgresServer.freePort())",
+            "--connect-config", configPath])
+        #expect(child.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("cdc streaming") }, "\(child.standardError)")
+        let before = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
+        try server.psql("INSERT INTO served VALUES (2, 'after')")
+        #expect(try server.waitForSlotCaughtUp("served"))
+        let after = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
+        child.kill(signal: SIGTERM)
+        #expect(child.wait() == 0, "\(child.standardError)")
+        let log = try Log(directory: directory.path + "/data")
+        defer { try? log.close() }
+        let ops = try readEvents(log, "srv.public.served").map { $0.op ?? "" }
+        #expect(ops == ["r", "c"], "topics \(log.topicNames); slot before \(before), after \(after); \(child.lines) \(child.standardError)")
+    }
 }

@@ -80,7 +80,6 @@ final class PostgresServer: @unchecked Sendable {
             listen_addresses = '127.0.0.1'
             unix_socket_directories = '\(self.directory.path)'
             fsync = off
-            synchronous_commit = off
             full_page_writes = off
             shared_buffers = 64MB
             password_encryption = 'scram-sha-256'
@@ -181,7 +180,7 @@ final class PostgresServer: @unchecked Sendable {
     /// Waits until the slot's confirmed_flush_lsn reaches the server's current WAL position (taken now):
     /// every change committed so far is durable in the connector's log.
     func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) throws -> Bool {
-        let target = try self.psql("SELECT pg_current_wal_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
+        let target = try self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let answer = try self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
