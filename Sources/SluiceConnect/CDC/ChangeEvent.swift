@@ -63,15 +63,12 @@ struct RelationShape {
     /// Indices of the key columns; empty: the events have no key.
     var keyIndices: [Int]
 
-    init(table: CapturedTable, columnNames: [String], typeOIDs: [UInt32], identityKeyFlags: [Bool], types: PgTypeRegistry) {
+    /// The key columns are the catalog's primary key (not the Relation message's replica-identity
+    /// flags: under REPLICA IDENTITY FULL every column is flagged).
+    init(table: CapturedTable, columnNames: [String], typeOIDs: [UInt32], types: PgTypeRegistry) {
         self.table = table
         self.columnNames = columnNames
         self.kinds = typeOIDs.map { types.kind(of: $0) }
-        if !table.primaryKey.isEmpty {
-            self.keyIndices = table.primaryKey.compactMap { columnNames.firstIndex(of: $0) }
-        } else {
-            self.keyIndices = []
-        }
-        _ = identityKeyFlags
+        self.keyIndices = table.primaryKey.compactMap { columnNames.firstIndex(of: $0) }
     }
 }

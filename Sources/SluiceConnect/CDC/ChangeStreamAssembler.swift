@@ -47,16 +47,15 @@ struct ChangeStreamAssembler {
             return .committed(endLSN: endLSN)
         case .origin, .message:
             return .none
-        case .type(let oid, _, _):
-            // A user type (enum, domain): its values come as text and stay strings unless known.
-            _ = oid
+        case .type:
+            // A user type (enum, domain): its values come as text; unknown types become strings.
             return .none
         case .relation(let relation):
             let key = relation.namespace.isEmpty ? "pg_catalog.\(relation.name)" : "\(relation.namespace).\(relation.name)"
             guard let table = self.tables[key] else { return .none }
             self.relations[relation.relationID] = RelationShape(
                 table: table, columnNames: relation.columns.map(\.name), typeOIDs: relation.columns.map(\.typeOID),
-                identityKeyFlags: relation.columns.map(\.isKey), types: self.types)
+                types: self.types)
             return .none
         case .insert(let id, let new):
             guard let shape = self.relations[id] else { return .none }

@@ -208,7 +208,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                 let chunk = try await sql.query("FETCH FORWARD \(self.configuration.snapshotChunkRowCount) FROM sluice_snapshot")
                 if chunk.rows.isEmpty { break }
                 let shape = RelationShape(table: table, columnNames: chunk.columns.map(\.name), typeOIDs: chunk.columns.map(\.typeOID),
-                                          identityKeyFlags: [], types: types)
+                                          types: types)
                 let nowMs = currentTimeMillis()
                 for row in chunk.rows {
                     let tuple = row.map { value -> TupleValue in value.map { .text(ByteBuffer(string: $0)) } ?? .null }
