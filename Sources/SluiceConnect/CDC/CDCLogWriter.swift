@@ -27,6 +27,8 @@ final class CDCLogWriter {
 
     /// A topic's batch is appended once it holds this many bytes (below the topic's max message bytes).
     static let batchBytesMax = 512 * 1024
+    /// Bytes a record takes beside its key and value, at most (lengths, deltas, the two headers).
+    static let recordOverheadByteCount = 96
 
     init(log: Log) {
         self.log = log
@@ -91,6 +93,14 @@ final class CDCLogWriter {
             return false
         }
         self.positions[event.topic] = event.position
+        // A batch stays under batchBytesMax unless one event alone is larger: the topic's
+        // max.message.bytes bounds a batch, and the log names that limit if an event exceeds it.
+        let eventByteCount = (event.key?.count ?? 0) + (event.value?.count ?? 0) + Self.recordOverheadByteCount
+        if let pending = self.builders[event.topic], pending.recordCount > 0,
+           pending.encodedByteCount + eventByteCount > Self.batchBytesMax {
+            self.builders[event.topic] = nil
+            try self.appendBatch(pending, topic: event.topic)
+        }
         let lsnHeader = self.headerBytes(event.position.lsn)
         // Mutated in place in the dictionary: a copy taken out would make every append copy the batch.
         let byteCount = self.builders[event.topic, default: RecordBatchBuilder()].appendReturningByteCount(ProducerRecord(
