@@ -27,6 +27,9 @@ final class CDCLogWriter {
 
     /// A topic's batch is appended once it holds this many bytes (below the topic's max message bytes).
     static let batchBytesMax = 512 * 1024
+    /// The largest batch, hence event, a table topic accepts (its max.message.bytes): rows with big
+    /// text or bytea values fit; a larger event stops the connector with this limit named.
+    static let eventBytesMax = 16 * 1024 * 1024
     /// Bytes a record takes beside its key and value, at most (lengths, deltas, the two headers).
     static let recordOverheadByteCount = 96
 
@@ -41,8 +44,10 @@ final class CDCLogWriter {
         if let partition = self.partitions[topic] { return partition }
         do {
             if !self.log.topicNames.contains(topic) {
+                var config = TopicConfig(partitionCount: 1)
+                config.maxMessageBytes = Int32(Self.eventBytesMax)
                 do {
-                    try self.log.createTopic(topic, config: TopicConfig(partitionCount: 1))
+                    try self.log.createTopic(topic, config: config)
                 } catch where error.code == .topicExists {}
             }
             let partition = try self.log.partition(TopicPartition(topic, 0))
