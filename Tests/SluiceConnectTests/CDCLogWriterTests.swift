@@ -1,0 +1,58 @@
+import SluiceCore
+import SluiceLog
+import Testing
+import _SluiceTestSupport
+@testable import SluiceConnect
+
+@Suite struct CDCLogWriterTests {
+    static func event(_ topic: String, lsn: UInt64, sequence: Int64, value: String? = "{}") -> ChangeEvent {
+        ChangeEvent(topic: topic, key: Array(#"{"id":1}"#.utf8), value: value.map { Array($0.utf8) },
+                    position: EventPosition(lsn: LSN(lsn), sequence: sequence), timestampMs: 0)
+    }
+
+    @Test func aRestartedWriterDropsWhatTheLogHolds() throws {
+        let directory = TemporaryDirectory(prefix: "cdc-writer")
+        defer { directory.remove() }
+        do {
+            let log = try Log(directory: directory.path)
+            let writer = CDCLogWriter(log: log)
+            for sequence in 0..<3 { #expect(try writer.append(Self.event("t.a", lsn: 100, sequence: Int64(sequence)))) }
+            #expect(try writer.append(Self.event("t.b", lsn: 100, sequence: 3, value: nil)))
+            try writer.flush()
+            // Half of the next transaction reached the log before a crash.
+            #expect(try writer.append(Self.event("t.a", lsn: 200, sequence: 0)))
+            try writer.flush()
+            log.abandon()
+        }
+        let log = try Log(directory: directory.path)
+        defer { try? log.close() }
+        let writer = CDCLogWriter(log: log)
+        // PostgreSQL resends both transactions: only what is missing is written.
+        var taken: [Bool] = []
+        for (topic, lsn, sequence) in [("t.a", 100, 0), ("t.a", 100, 1), ("t.a", 100, 2), ("t.b", 100, 3), ("t.a", 200, 0), ("t.b", 200, 1), ("t.a", 200, 2)] {
+            taken.append(try writer.append(Self.event(topic, lsn: UInt64(lsn), sequence: Int64(sequence))))
+        }
+        #expect(taken == [false, false, false, false, false, true, true])
+        #expect(writer.skippedEventCount == 5)
+        try writer.flush()
+        let a = try log.partition(TopicPartition("t.a", 0)).readRecords(from: 0, maxBytes: 1 << 20).records
+        #expect(a.compactMap(CDCLogWriter.position(of:)) == [100, 100, 100, 200, 200].enumerated().map { index, lsn in
+            EventPosition(lsn: LSN(UInt64(lsn)), sequence: [0, 1, 2, 0, 2][index])
+        })
+        let b = try log.partition(TopicPartition("t.b", 0)).readRecords(from: 0, maxBytes: 1 << 20).records
+        #expect(b.count == 2)
+        #expect(b.first?.value == nil, "a tombstone keeps its null value")
+    }
+
+    @Test func connectorStateRoundTrips() throws {
+        let directory = TemporaryDirectory(prefix: "cdc-state")
+        defer { directory.remove() }
+        let log = try Log(directory: directory.path)
+        defer { try? log.close() }
+        #expect(try ConnectorState.read(log: log, slot: "s") == nil)
+        try ConnectorState(slot: "s", snapshot: .started, consistentPoint: nil, tables: ["public.a"]).write(log: log)
+        let done = ConnectorState(slot: "s", snapshot: .done, consistentPoint: "0/16B3748", tables: ["public.a"])
+        try done.write(log: log)
+        #expect(try ConnectorState.read(log: log, slot: "s") == done)
+    }
+}
