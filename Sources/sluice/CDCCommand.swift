@@ -56,9 +56,10 @@ struct CDCPostgresCommand: AsyncParsableCommand {
         let terminal = isatty(2) != 0
         let connector = PostgresCDCConnector(configuration: configuration, log: log, onProgress: { progress in
             switch progress {
-            case .snapshotTable(let table, let rowCount):
-                if terminal { printError("\u{1B}[1A\u{1B}[2Ksnapshot \(table): \(rowCount) rows") }
+            case .snapshotTable(let table, let rowCount, let estimated):
+                if terminal { printError("\r\u{1B}[2K" + snapshotProgressBar(table: table, rowCount: rowCount, estimatedRowCount: estimated), newline: false) }
             case .snapshotDone(let point, let rowCount):
+                if terminal { printError("") }
                 printFlushed("snapshot done: \(rowCount) rows at \(point)")
             case .streaming(let slot):
                 printFlushed("streaming from slot \(slot)")
@@ -114,4 +115,15 @@ struct CDCSlotsCommand: AsyncParsableCommand {
             throw reported(error)
         }
     }
+}
+
+/// `snapshot public.orders [##########----------]  50% 12000/24000 rows` (the total is the catalog's estimate).
+func snapshotProgressBar(table: String, rowCount: Int, estimatedRowCount: Int) -> String {
+    guard estimatedRowCount > 0 else { return "snapshot \(table): \(rowCount) rows" }
+    let fraction = min(1, Double(rowCount) / Double(estimatedRowCount))
+    let width = 30
+    let filled = Int(fraction * Double(width))
+    let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+    let percent = Int(fraction * 100)
+    return "snapshot \(table) [\(bar)] \(percent)% \(rowCount)/~\(estimatedRowCount) rows"
 }

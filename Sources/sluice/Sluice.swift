@@ -71,9 +71,9 @@ func reported(_ error: any Error) -> any Error {
     return ExitCode(1)
 }
 
-func printError(_ message: String) {
+func printError(_ message: String, newline: Bool = true) {
     var line = message
-    line.append("\n")
+    if newline { line.append("\n") }
     fflush(nil)
     _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -11,7 +11,8 @@ import SluiceLog
 public final class PostgresCDCConnector: @unchecked Sendable {
     /// What the connector reports as it goes (for a progress display or a test).
     public enum Progress: Sendable {
-        case snapshotTable(table: String, rowCount: Int)
+        /// Rows of `table` written so far, and the catalog's estimate of its size (pg_class.reltuples; -1 unknown).
+        case snapshotTable(table: String, rowCount: Int, estimatedRowCount: Int)
         case snapshotDone(consistentPoint: LSN, rowCount: Int)
         case streaming(slot: String)
         case confirmed(LSN)
@@ -140,11 +141,14 @@ public final class PostgresCDCConnector: @unchecked Sendable {
 
     // MARK: Catalog
 
+    /// The catalog's row estimate per table topic, for snapshot progress.
+    private var estimatedRowCounts: [String: Int] = [:]
+
     private func describeTables(sql: PgConnection) async throws(CDCError) -> [CapturedTable] {
         var tables: [CapturedTable] = []
         for (schema, name) in self.configuration.qualifiedTables {
             let result = try await sql.query("""
-                SELECT c.relreplident, coalesce((SELECT array_agg(a.attname ORDER BY k.ord) FROM pg_index i \
+                SELECT c.relreplident, c.reltuples::bigint, coalesce((SELECT array_agg(a.attname ORDER BY k.ord) FROM pg_index i \
                 CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
                 WHERE i.indrelid = c.oid AND i.indisprimary), '{}') \
@@ -155,13 +159,14 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                 throw CDCError(.missingTable, "table \(schema).\(name) does not exist in database \(sql.config.database)")
             }
             var primaryKey: [String] = []
-            if case .array(let names) = try PgArrayElement.parse(row[1] ?? "{}") {
+            if case .array(let names) = try PgArrayElement.parse(row[2] ?? "{}") {
                 primaryKey = names.compactMap { if case .text(let text) = $0 { text } else { nil } }
             }
             if primaryKey.isEmpty && row[0] != "f" {
                 throw CDCError(.noPrimaryKey, "table \(schema).\(name) has no primary key: add one, or run ALTER TABLE \(schema).\(name) REPLICA IDENTITY FULL (its events then have no key)")
             }
             tables.append(CapturedTable(schema: schema, name: name, topic: self.configuration.topic(schema: schema, table: name), primaryKey: primaryKey))
+            estimatedRowCounts[tables.last!.topic] = row[1].flatMap { Int($0) } ?? -1
         }
         return tables
     }
@@ -219,7 +224,8 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                     try self.writer.append(event, deduplicate: false)
                 }
                 rowCount += chunk.rows.count
-                self.onProgress?(.snapshotTable(table: "\(table.schema).\(table.name)", rowCount: rowCount))
+                self.onProgress?(.snapshotTable(table: "\(table.schema).\(table.name)", rowCount: rowCount,
+                                                estimatedRowCount: self.estimatedRowCounts[table.topic] ?? -1))
             }
             try await sql.query("CLOSE sluice_snapshot")
             try self.writer.flush()
