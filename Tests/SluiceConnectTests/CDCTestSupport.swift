@@ -26,7 +26,7 @@ func readEvents(_ log: Log, _ topic: String) throws -> [LoggedEvent] {
     var offset = partition.startOffset
     var events: [LoggedEvent] = []
     while offset < partition.logEndOffset {
-        let (records, next) = try partition.readRecords(from: offset, maxBytes: 4 * 1024 * 1024)
+        let (records, next) = try partition.readRecords(from: offset, maxBytes: 4 * 1024 * 1024, isolation: .readCommitted)
         guard next > offset else { break }
         for record in records {
             var lsn: UInt64 = 0

@@ -1,12 +1,8 @@
+import Foundation
 import NIOCore
 import SluiceCore
 import SluiceLog
 
-/// Writes change events to the log, one single-partition topic per table, and drops those the
-/// log already holds: each topic's last position (`pg.lsn`, `pg.seq` headers of its last record)
-/// is read when the topic is first used, and an event at or before it is skipped. Events are
-/// batched per topic; `flush()` appends what is buffered and syncs every topic written, after which
-/// the caller may confirm the LSN to PostgreSQL.
 extension RecordBatchBuilder {
     mutating func appendReturningByteCount(_ record: ProducerRecord) -> Int {
         self.append(record)
@@ -14,13 +10,31 @@ extension RecordBatchBuilder {
     }
 }
 
+/// Writes change events to the log, one single-partition topic per table, in log transactions, and
+/// drops what the log already holds.
+///
+/// Each `flush()` is one log transaction over every topic it wrote (often several PostgreSQL
+/// transactions that arrived together): the batches are appended and synced, then a decision record
+/// naming the transaction's partitions and first offsets is appended and synced to
+/// `__sluice_cdc_commits.<name>`, then commit markers go to each partition. The decision is the commit
+/// point: after a crash, `prepare(topics:)` completes an open transaction that the last decision
+/// names and aborts any other. read_committed readers therefore see PostgreSQL transactions whole.
+///
+/// Deduplication: each topic's last committed position (`pg.lsn`, `pg.seq` headers) is read when the
+/// topic is first used, and an event at or before it is skipped.
 final class CDCLogWriter {
     let log: Log
+    let name: String
+    let producerId: Int64
+    private(set) var epoch: Int16 = 0
+    private var isPrepared = false
     private var partitions: [String: Partition] = [:]
     /// The position of the last event appended or buffered per topic.
     private var positions: [String: EventPosition?] = [:]
     private var builders: [String: RecordBatchBuilder] = [:]
-    private var unsynced: Set<String> = []
+    private var sequences: [String: Int32] = [:]
+    /// Topics written in the open log transaction, with the first offset written in each.
+    private var transaction: [String: Int64] = [:]
     private(set) var bufferedEventCount = 0
     private(set) var skippedEventCount = 0
     private(set) var writtenEventCount = 0
@@ -32,12 +46,62 @@ final class CDCLogWriter {
     static let eventBytesMax = 16 * 1024 * 1024
     /// Bytes a record takes beside its key and value, at most (lengths, deltas, the two headers).
     static let recordOverheadByteCount = 96
+    /// Producer ids of connectors live above those of stream threads (1 << 52) and the broker's.
+    static let producerIdBase: Int64 = 1 << 53
 
-    init(log: Log) {
-        self.log = log
+    /// The decision record of a log transaction.
+    struct Decision: Codable, Equatable {
+        struct Entry: Codable, Equatable {
+            var topic: String
+            var firstOffset: Int64
+        }
+
+        var epoch: Int16
+        var partitions: [Entry]
     }
 
-    var hasUnsyncedData: Bool { self.bufferedEventCount > 0 || !self.unsynced.isEmpty }
+    init(log: Log, name: String) {
+        self.log = log
+        self.name = name
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "cdc:\(name)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        self.producerId = Self.producerIdBase | Int64(hash & ((1 << 44) - 1))
+    }
+
+    var decisionTopic: String { "__sluice_cdc_commits.\(self.name)" }
+
+    var hasUnsyncedData: Bool { self.bufferedEventCount > 0 || !self.transaction.isEmpty }
+
+    /// Takes a new producer epoch and settles what a previous process left open in `topics`:
+    /// transactions the last decision names are committed, others aborted. Once per process.
+    func prepare(topics: [String]) throws(CDCError) {
+        guard !self.isPrepared else { return }
+        var previousEpoch: Int16 = -1
+        var open: [(String, Partition, Int64)] = []
+        for topic in topics where self.log.topicNames.contains(topic) {
+            let partition = try self.partition(topic)
+            for producer in partition.activeProducers where producer.producerId == self.producerId {
+                previousEpoch = max(previousEpoch, producer.epoch)
+                if let first = producer.currentTransactionFirstOffset { open.append((topic, partition, first)) }
+            }
+        }
+        guard previousEpoch < Int16.max else {
+            throw CDCError(.log, "producer of connector \(self.name) exhausted its epochs; delete \(self.decisionTopic) and the table topics")
+        }
+        self.epoch = previousEpoch + 1
+        if !open.isEmpty {
+            let decided = try self.lastDecision()?.partitions ?? []
+            for (topic, partition, first) in open {
+                let commit = decided.contains(Decision.Entry(topic: topic, firstOffset: first))
+                try self.writeMarker(commit: commit, to: partition, topic: topic)
+                do { try partition.flush() } catch { throw CDCError(.log, "cannot sync \(topic)", underlying: error) }
+            }
+        }
+        self.isPrepared = true
+    }
 
     /// The partition of `topic`, created with one partition when absent.
     func partition(_ topic: String) throws(CDCError) -> Partition {
@@ -46,6 +110,7 @@ final class CDCLogWriter {
             if !self.log.topicNames.contains(topic) {
                 var config = TopicConfig(partitionCount: 1)
                 config.maxMessageBytes = Int32(Self.eventBytesMax)
+                if topic == self.decisionTopic { config.cleanupPolicy = .compact }
                 do {
                     try self.log.createTopic(topic, config: config)
                 } catch where error.code == .topicExists {}
@@ -58,19 +123,49 @@ final class CDCLogWriter {
         }
     }
 
-    /// The position of the last record of `topic` in the log (nil: empty or absent).
+    /// The last committed record of `partition` satisfying `accept`, searching back from the end.
+    private func lastCommitted<T>(_ partition: Partition, _ accept: (Record) -> T?) throws(SluiceError) -> T? {
+        let end = partition.logEndOffset
+        let start = partition.startOffset
+        var from = end - 1
+        var step: Int64 = 1
+        while from >= start {
+            var found: T?
+            var offset = from
+            while offset < end {
+                let (records, next) = try partition.readRecords(from: offset, maxBytes: 16 * 1024 * 1024, isolation: .readCommitted)
+                for record in records { if let value = accept(record) { found = value } }
+                guard next > offset else { break }
+                offset = next
+            }
+            if let found { return found }
+            if from == start { break }
+            step *= 2
+            from = max(start, from - step)
+        }
+        return nil
+    }
+
+    private func lastDecision() throws(CDCError) -> Decision? {
+        guard self.log.topicNames.contains(self.decisionTopic) else { return nil }
+        do {
+            return try self.lastCommitted(try self.partition(self.decisionTopic)) { record in
+                record.value.flatMap { try? JSONDecoder().decode(Decision.self, from: Data($0.readableBytesView)) }
+            }
+        } catch {
+            throw CDCError(.log, "cannot read \(self.decisionTopic)", underlying: error)
+        }
+    }
+
+    /// The position of the last committed record of `topic` in the log (nil: empty or absent).
     func lastPosition(_ topic: String) throws(CDCError) -> EventPosition? {
         if let known = self.positions[topic] { return known }
         let partition = try self.partition(topic)
-        var position: EventPosition?
-        let end = partition.logEndOffset
-        if end > partition.startOffset {
-            do {
-                let records = try partition.readRecords(from: end - 1, maxBytes: 16 * 1024 * 1024).records
-                if let last = records.last { position = Self.position(of: last) }
-            } catch {
-                throw CDCError(.log, "cannot read the tail of \(topic)", underlying: error)
-            }
+        let position: EventPosition?
+        do {
+            position = try self.lastCommitted(partition, Self.position(of:))
+        } catch {
+            throw CDCError(.log, "cannot read the tail of \(topic)", underlying: error)
         }
         self.positions[topic] = position
         return position
@@ -89,10 +184,19 @@ final class CDCLogWriter {
         return EventPosition(lsn: LSN(lsn), sequence: sequence)
     }
 
+    private var batchTemplate: RecordBatchBuilder {
+        var builder = RecordBatchBuilder()
+        builder.isTransactional = true
+        builder.producerId = self.producerId
+        builder.producerEpoch = self.epoch
+        return builder
+    }
+
     /// Buffers `event` unless the topic already holds its position (or a later one).
     /// Returns whether the event was taken.
     @discardableResult
     func append(_ event: ChangeEvent, deduplicate: Bool = true) throws(CDCError) -> Bool {
+        precondition(self.isPrepared, "prepare(topics:) comes before the first append")
         if deduplicate, let last = try self.lastPosition(event.topic), event.position <= last {
             self.skippedEventCount += 1
             return false
@@ -108,7 +212,7 @@ final class CDCLogWriter {
         }
         let lsnHeader = self.headerBytes(event.position.lsn)
         // Mutated in place in the dictionary: a copy taken out would make every append copy the batch.
-        let byteCount = self.builders[event.topic, default: RecordBatchBuilder()].appendReturningByteCount(ProducerRecord(
+        let byteCount = self.builders[event.topic, default: self.batchTemplate].appendReturningByteCount(ProducerRecord(
             key: event.key, value: event.value,
             headers: [(EventPosition.lsnHeader, lsnHeader), (EventPosition.sequenceHeader, Array(String(event.position.sequence).utf8))],
             timestamp: event.timestampMs))
@@ -132,30 +236,58 @@ final class CDCLogWriter {
         return self.lastHeaderBytes
     }
 
-    private func appendBatch(_ builder: RecordBatchBuilder, topic: String) throws(CDCError) {
+    private func appendBatch(_ pending: RecordBatchBuilder, topic: String) throws(CDCError) {
+        var builder = pending
         let partition = try self.partition(topic)
+        let sequence = self.sequences[topic] ?? 0
+        builder.baseSequence = sequence
         do {
-            _ = try partition.append(try builder.build())
+            let result = try partition.append(try builder.build())
+            if self.transaction[topic] == nil { self.transaction[topic] = result.baseOffset }
         } catch {
             throw CDCError(.log, "cannot append to \(topic)", underlying: error)
         }
+        self.sequences[topic] = sequence &+ Int32(builder.recordCount)
         self.bufferedEventCount -= builder.recordCount
-        self.unsynced.insert(topic)
     }
 
-    /// Appends everything buffered and syncs every topic written since the last flush.
+    /// Commits everything buffered as one log transaction: appended, synced, decided, marked.
     func flush() throws(CDCError) {
         let pending = self.builders
         self.builders.removeAll(keepingCapacity: true)
         for (topic, builder) in pending.sorted(by: { $0.key < $1.key }) { try self.appendBatch(builder, topic: topic) }
-        for topic in self.unsynced.sorted() {
+        guard !self.transaction.isEmpty else { return }
+        let topics = self.transaction.keys.sorted()
+        for topic in topics {
             do {
                 try self.partitions[topic]!.flush()
             } catch {
                 throw CDCError(.log, "cannot sync \(topic)", underlying: error)
             }
         }
-        self.unsynced.removeAll(keepingCapacity: true)
+        // The decision: once durable, the transaction commits even if a crash comes next.
+        let decision = Decision(epoch: self.epoch, partitions: topics.map { Decision.Entry(topic: $0, firstOffset: self.transaction[$0]!) })
+        let decisions = try self.partition(self.decisionTopic)
+        do {
+            var builder = RecordBatchBuilder()
+            builder.append(ProducerRecord(key: Array("decision".utf8), value: Array(try JSONEncoder().encode(decision)), timestamp: currentTimeMillis()))
+            _ = try decisions.append(try builder.build())
+            try decisions.flush()
+        } catch {
+            throw CDCError(.log, "cannot write the decision record to \(self.decisionTopic)", underlying: error)
+        }
+        for topic in topics { try self.writeMarker(commit: true, to: self.partitions[topic]!, topic: topic) }
+        self.transaction.removeAll(keepingCapacity: true)
+    }
+
+    private func writeMarker(commit: Bool, to partition: Partition, topic: String) throws(CDCError) {
+        let marker = RecordBatchBuilder.controlBatch(commit ? .commit : .abort, producerId: self.producerId, producerEpoch: self.epoch,
+                                                     timestamp: currentTimeMillis())
+        do {
+            _ = try partition.append(marker)
+        } catch {
+            throw CDCError(.log, "cannot write a transaction marker to \(topic)", underlying: error)
+        }
     }
 
     /// Deletes a topic (a snapshot that restarts discards its partial output).
@@ -163,7 +295,8 @@ final class CDCLogWriter {
         self.builders[topic] = nil
         self.partitions[topic] = nil
         self.positions[topic] = nil
-        self.unsynced.remove(topic)
+        self.sequences[topic] = nil
+        self.transaction[topic] = nil
         guard self.log.topicNames.contains(topic) else { return }
         do {
             try self.log.deleteTopic(topic)

@@ -34,7 +34,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                 onDurable: (@Sendable ([Int64]) -> Void)? = nil) {
         self.configuration = configuration
         self.log = log
-        self.writer = CDCLogWriter(log: log)
+        self.writer = CDCLogWriter(log: log, name: configuration.slot)
         self.onProgress = onProgress
         self.onDurable = onDurable
     }
@@ -88,6 +88,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
             throw CDCError(.walLevelNotLogical, "wal_level is '\(walLevel ?? "?")'; logical decoding needs wal_level = logical (postgresql.conf, then restart)")
         }
         let tables = try await self.describeTables(sql: sql)
+        try self.writer.prepare(topics: tables.map(\.topic))
         let types = try await self.loadTypes(sql: sql)
         try await self.ensurePublication(sql: sql, tables: tables)
         let slotRow = try await sql.query("SELECT plugin FROM pg_replication_slots WHERE slot_name = \(configuration.slot.sqlLiteral)").rows.first
