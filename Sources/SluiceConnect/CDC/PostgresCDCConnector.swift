@@ -300,14 +300,21 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                 switch try ReplicationMessage.decode(buffer) {
                 case .xLogData(let walStart, _, _, let data):
                     let message = try PgOutputMessage.decode(data)
-                    events.removeAll(keepingCapacity: true)
+                    // The open transaction's events wait here until its commit, so that a log
+                    // transaction holds whole PostgreSQL transactions; one larger than
+                    // flushEventCountMax is split.
                     if case .committed(let end) = try assembler.receive(message, walStart: walStart, nowMs: currentTimeMillis(), into: &events) {
+                        for event in events { try self.writer.append(event) }
+                        events.removeAll(keepingCapacity: true)
                         received = max(received, end)
                         if case .commit(_, _, _, let time) = message, self.onDurable != nil {
                             commitTimesPending.append(PgOutputMessage.unixMillis(fromPostgresMicros: time))
                         }
+                    } else if events.count >= configuration.flushEventCountMax {
+                        for event in events { try self.writer.append(event) }
+                        events.removeAll(keepingCapacity: true)
+                        try await flushAndConfirm(force: false)
                     }
-                    for event in events { try self.writer.append(event) }
                     if self.writer.bufferedEventCount >= configuration.flushEventCountMax { try await flushAndConfirm(force: false) }
                 case .primaryKeepalive(let walEnd, _, let replyRequested):
                     if !assembler.isInTransaction {
