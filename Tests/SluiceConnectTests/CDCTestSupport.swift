@@ -77,12 +77,14 @@ final class ProgressFlags: @unchecked Sendable {
     private let lock = NSLock()
     private var streamingCount = 0
     private var reconnects = 0
+    private var snapshotChunks = 0
 
     func record(_ progress: PostgresCDCConnector.Progress) {
         self.lock.withLock {
             switch progress {
             case .streaming: self.streamingCount += 1
             case .reconnecting: self.reconnects += 1
+            case .snapshotTable: self.snapshotChunks += 1
             default: break
             }
         }
@@ -90,6 +92,7 @@ final class ProgressFlags: @unchecked Sendable {
 
     var streamingSessions: Int { self.lock.withLock { self.streamingCount } }
     var reconnectCount: Int { self.lock.withLock { self.reconnects } }
+    var snapshotChunkCount: Int { self.lock.withLock { self.snapshotChunks } }
 
     func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -306,4 +306,29 @@ import _SluiceTestSupport
         let ops = try readEvents(log, "srv.public.served").map { $0.op ?? "" }
         #expect(ops == ["r", "c"], "topics \(log.topicNames); slot before \(before), after \(after); \(child.lines) \(child.standardError)")
     }
+
+    @Test func anInterruptedSnapshotIsRedoneFromScratch() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE snap (id int PRIMARY KEY, s text); INSERT INTO snap SELECT g, md5(g::text) FROM generate_series(1, 40000) g")
+        let directory = TemporaryDirectory(prefix: "cdc-snapshot")
+        defer { directory.remove() }
+        let first = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while first.flags.snapshotChunkCount == 0 && ContinuousClock.now < deadline { usleep(1_000) }
+        await first.stop()
+        #expect(first.flags.streamingSessions == 0, "stopped during the snapshot")
+
+        let second = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
+        #expect(second.flags.waitForStreaming())
+        try server.psql("INSERT INTO snap VALUES (40001, 'streamed')")
+        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(await second.stop() == nil)
+        let log = try Log(directory: directory.path + "/data")
+        defer { try? log.close() }
+        let events = try readEvents(log, "pg.public.snap")
+        #expect(events.filter { $0.op == "r" }.count == 40_000)
+        #expect(Set(events.compactMap(\.keyText)).count == 40_001)
+        #expect(events.last?.op == "c")
+    }
 }
