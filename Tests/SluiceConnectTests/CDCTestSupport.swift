@@ -94,11 +94,12 @@ final class ProgressFlags: @unchecked Sendable {
     var reconnectCount: Int { self.lock.withLock { self.reconnects } }
     var snapshotChunkCount: Int { self.lock.withLock { self.snapshotChunks } }
 
-    func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) -> Bool {
+    /// Waits without holding a thread: the connector under test runs on the same cooperative pool.
+    func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if self.streamingSessions >= sessions { return true }
-            usleep(20_000)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         return false
     }

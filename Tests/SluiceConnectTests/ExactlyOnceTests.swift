@@ -85,13 +85,13 @@ extension PostgresCDCTests {
         let directory = TemporaryDirectory(prefix: "cdc-exactly-once")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["a", "b"]))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         var load = ChangeLoad()
         let path = directory.path + "/load.sql"
         try load.sql(random: &random, transactionCount: 700).write(toFile: path, atomically: true, encoding: .utf8)
         let changed = ChangeLoad.changedRowCount(psqlOutput: try server.psqlFile(path))
         #expect(changed >= 100_000, "the load changed \(changed) rows (seed \(random.seed))")
-        #expect(try server.waitForSlotCaughtUp("sluice"), "the slot caught up (seed \(random.seed))")
+        #expect(try await server.waitForSlotCaughtUp("sluice"), "the slot caught up (seed \(random.seed))")
         #expect(await running.stop() == nil)
 
         let events = try Self.expectLogMatchesTables(server: server, dataDirectory: directory.path + "/data", seed: random.seed)
@@ -141,7 +141,7 @@ extension PostgresCDCTests {
 
         let last = try ChildProcess(sluiceExecutablePath(), arguments)
         #expect(last.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("streaming") }, "the last run streams: \(last.standardError)")
-        #expect(try server.waitForSlotCaughtUp("crash"), "the slot caught up (seed \(random.seed))")
+        #expect(try await server.waitForSlotCaughtUp("crash"), "the slot caught up (seed \(random.seed))")
         last.kill(signal: SIGTERM)
         #expect(last.wait() == 0, "the last run ends cleanly on SIGTERM: \(last.standardError)")
         print("crash test: \(kills) kills, \(streamedRuns) of them while streaming (seed \(random.seed))")

@@ -51,7 +51,7 @@ import _SluiceTestSupport
         let directory = TemporaryDirectory(prefix: "cdc-types")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["public.all_types"]))
-        #expect(running.flags.waitForStreaming(), "the connector streams")
+        #expect(await running.flags.waitForStreaming(), "the connector streams")
         try server.psql("""
             INSERT INTO all_types VALUES (2, -7, -42, -0.5, '-Infinity', 2.25, '', 'w', false, '1999-12-31 23:59:59',
                 '1999-12-31 23:59:59+00', '1999-12-31', '00:00:00.25', '[1, "x"]', 'null', '00000000-0000-0000-0000-000000000000',
@@ -61,7 +61,7 @@ import _SluiceTestSupport
             DELETE FROM all_types WHERE id = 1;
             COMMIT;
             """)
-        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
 
         let log = try Log(directory: directory.path + "/data")
@@ -110,13 +110,13 @@ import _SluiceTestSupport
         let directory = TemporaryDirectory(prefix: "cdc-schema")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["s"]))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         try server.psql("INSERT INTO s VALUES (1, 'x')")
         try server.psql("ALTER TABLE s ADD COLUMN c int DEFAULT 5")
         try server.psql("INSERT INTO s VALUES (2, 'y', 7); UPDATE s SET a = 'z' WHERE id = 1")
         try server.psql("ALTER TABLE s DROP COLUMN a")
         try server.psql("INSERT INTO s VALUES (3, 8)")
-        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
         defer { try? log.close() }
@@ -162,7 +162,7 @@ import _SluiceTestSupport
 
         // A slot dropped under a connector that streamed from it.
         let running = try RunningConnector(dataDirectory: directory.path + "/dropped", configuration: configuration(server, tables: ["keyed"], slot: "dropped", mode: .never))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         #expect(await running.stop() == nil)
         try server.psql("SELECT pg_drop_replication_slot('dropped')")
         let dropped = try await failure(["keyed"], slot: "dropped", mode: .never)
@@ -181,13 +181,13 @@ import _SluiceTestSupport
         let directory = TemporaryDirectory(prefix: "cdc-restart")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["r"]))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         try server.psql("INSERT INTO r SELECT g, g FROM generate_series(1, 3000) g")
         try server.psql("UPDATE r SET v = v + 1 WHERE id <= 1000")
         try server.restart()
         try server.psql("INSERT INTO r SELECT g, g FROM generate_series(3001, 5000) g; DELETE FROM r WHERE id % 7 = 0")
-        #expect(running.flags.waitForStreaming(sessions: 2), "the connector reconnected")
-        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(await running.flags.waitForStreaming(sessions: 2), "the connector reconnected")
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         #expect(running.flags.reconnectCount >= 1)
 
@@ -210,10 +210,10 @@ import _SluiceTestSupport
         let directory = TemporaryDirectory(prefix: "cdc-heartbeat")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["captured"]))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         // Only an uncaptured table changes: keepalives alone must move the slot's confirmed LSN.
         try server.psql("INSERT INTO other SELECT generate_series(1, 20000)")
-        #expect(try server.waitForSlotCaughtUp("sluice", timeout: .seconds(60)))
+        #expect(try await server.waitForSlotCaughtUp("sluice", timeout: .seconds(60)))
         #expect(await running.stop() == nil)
     }
 
@@ -224,7 +224,7 @@ import _SluiceTestSupport
         let directory = TemporaryDirectory(prefix: "cdc-keys")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["k", "f"]))
-        #expect(running.flags.waitForStreaming())
+        #expect(await running.flags.waitForStreaming())
         try server.psql("""
             INSERT INTO k VALUES (1, 'x'), (2, 'y');
             UPDATE k SET id = 10 WHERE id = 2;
@@ -234,7 +234,7 @@ import _SluiceTestSupport
             """)
         // Rows of 400 and 700 kB in one transaction: batches split so that none exceeds the topic's message limit.
         try server.psql("INSERT INTO f SELECT g, repeat(md5(g::text), 12500 + (g % 2) * 9375) FROM generate_series(100, 104) g")
-        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
         defer { try? log.close() }
@@ -256,7 +256,7 @@ import _SluiceTestSupport
         #expect(full[1].after?["b"] as? String == "q")
     }
 
-    @Test func commandLineReportsBadInputAndListsSlots() throws {
+    @Test func commandLineReportsBadInputAndListsSlots() async throws {
         let server = try PostgresServer()
         defer { server.stop() }
         try server.psql("CREATE TABLE t (id int PRIMARY KEY)")
@@ -280,7 +280,7 @@ import _SluiceTestSupport
         #expect(try server.psql("SELECT count(*) FROM pg_replication_slots").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 
-    @Test func serveRunsConnectorsFromAConfigurationFile() throws {
+    @Test func serveRunsConnectorsFromAConfigurationFile() async throws {
         let server = try PostgresServer()
         defer { server.stop() }
         try server.psql("CREATE TABLE served (id int PRIMARY KEY, a text); INSERT INTO served VALUES (1, 'before')")
@@ -297,7 +297,7 @@ import _SluiceTestSupport
         #expect(child.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("cdc streaming") }, "\(child.standardError)")
         let before = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
         try server.psql("INSERT INTO served VALUES (2, 'after')")
-        #expect(try server.waitForSlotCaughtUp("served"))
+        #expect(try await server.waitForSlotCaughtUp("served"))
         let after = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
         child.kill(signal: SIGTERM)
         #expect(child.wait() == 0, "\(child.standardError)")
@@ -315,14 +315,14 @@ import _SluiceTestSupport
         defer { directory.remove() }
         let first = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
         let deadline = ContinuousClock.now + .seconds(60)
-        while first.flags.snapshotChunkCount == 0 && ContinuousClock.now < deadline { usleep(1_000) }
+        while first.flags.snapshotChunkCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
         await first.stop()
         #expect(first.flags.streamingSessions == 0, "stopped during the snapshot")
 
         let second = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
-        #expect(second.flags.waitForStreaming())
+        #expect(await second.flags.waitForStreaming())
         try server.psql("INSERT INTO snap VALUES (40001, 'streamed')")
-        #expect(try server.waitForSlotCaughtUp("sluice"))
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await second.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
         defer { try? log.close() }

@@ -179,13 +179,13 @@ final class PostgresServer: @unchecked Sendable {
 
     /// Waits until the slot's confirmed_flush_lsn reaches the server's current WAL position (taken now):
     /// every change committed so far is durable in the connector's log.
-    func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) throws -> Bool {
+    func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) async throws -> Bool {
         let target = try self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let answer = try self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
             if answer.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return true }
-            usleep(100_000)
+            try await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
