@@ -15,11 +15,15 @@ struct CDCCommand: AsyncParsableCommand {
 
 /// Options naming the PostgreSQL server.
 struct PostgresConnectionOptions: ParsableArguments {
-    @Option(help: "libpq-style 'host=... port=... user=... password=... dbname=...' or a postgresql:// URL.")
+    @Option(help: "libpq-style 'host=... port=... user=... password=... dbname=...' or a postgresql:// URL (PGPASSWORD is used when it has no password).")
     var connection: String = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
+    /// The connection settings; without a password in them, PGPASSWORD's (as libpq does).
     func parsed() throws -> PgConnectionConfig {
-        do { return try PgConnectionConfig(parsing: self.connection) } catch { throw reported(error) }
+        var config: PgConnectionConfig
+        do { config = try PgConnectionConfig(parsing: self.connection) } catch { throw reported(error) }
+        if config.password == nil { config.password = ProcessInfo.processInfo.environment["PGPASSWORD"] }
+        return config
     }
 }
 
