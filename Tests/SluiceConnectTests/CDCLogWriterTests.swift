@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SluiceCore
 import SluiceLog
@@ -61,5 +62,47 @@ import _SluiceTestSupport
         let done = ConnectorState(slot: "s", snapshot: .done, consistentPoint: "0/16B3748", tables: ["public.a"])
         try done.write(log: log)
         #expect(try ConnectorState.read(log: log, slot: "s") == done)
+    }
+
+    /// A decision naming records that did not survive the crash (here: never written to t.b) is not
+    /// followed: the transaction's surviving part in t.a is aborted, not committed alone.
+    @Test(arguments: [false, true])
+    func aDecisionIsFollowedOnlyWhenAllItsRecordsSurvived(allSurvived: Bool) throws {
+        let directory = TemporaryDirectory(prefix: "cdc-decision")
+        defer { directory.remove() }
+        do {
+            let log = try Log(directory: directory.path)
+            let writer = CDCLogWriter(log: log, name: "test")
+            try writer.prepare(topics: ["t.a", "t.b"])
+            // Create both topics with a committed transaction each.
+            try writer.append(Self.event("t.a", lsn: 100, sequence: 0))
+            try writer.append(Self.event("t.b", lsn: 100, sequence: 1))
+            try writer.flush()
+            // By hand, what a crash between the appends and the syncs can leave: t.a's batch, the decision.
+            let a = try log.partition(TopicPartition("t.a", 0))
+            var batch = RecordBatchBuilder()
+            batch.isTransactional = true
+            batch.producerId = writer.producerId
+            batch.producerEpoch = writer.epoch
+            batch.baseSequence = 1
+            batch.append(ProducerRecord(key: Array(#"{"id":2}"#.utf8), value: Array("{}".utf8),
+                                        headers: [("pg.lsn", Array("200".utf8)), ("pg.seq", Array("0".utf8))], timestamp: 0))
+            let appended = try a.append(try batch.build())
+            let bEnd = try log.partition(TopicPartition("t.b", 0)).logEndOffset
+            let decision = CDCLogWriter.Decision(epoch: writer.epoch, partitions: [
+                .init(topic: "t.a", firstOffset: appended.baseOffset, lastOffset: appended.lastOffset),
+                .init(topic: "t.b", firstOffset: bEnd - (allSurvived ? 2 : 0), lastOffset: bEnd - (allSurvived ? 2 : 0)),
+            ])
+            var record = RecordBatchBuilder()
+            record.append(ProducerRecord(key: Array("decision".utf8), value: Array(try JSONEncoder().encode(decision)), timestamp: 0))
+            _ = try log.partition(TopicPartition(writer.decisionTopic, 0)).append(try record.build())
+            log.abandon()
+        }
+        let log = try Log(directory: directory.path)
+        defer { try? log.close() }
+        let writer = CDCLogWriter(log: log, name: "test")
+        try writer.prepare(topics: ["t.a", "t.b"])
+        let positions = try readEvents(log, "t.a").map(\.lsn)
+        #expect(positions == (allSurvived ? [100, 200] : [100]))
     }
 }

@@ -14,11 +14,13 @@ extension RecordBatchBuilder {
 /// drops what the log already holds.
 ///
 /// Each `flush()` is one log transaction over every topic it wrote (often several PostgreSQL
-/// transactions that arrived together): the batches are appended and synced, then a decision record
-/// naming the transaction's partitions and first offsets is appended and synced to
-/// `__sluice_cdc_commits.<name>`, then commit markers go to each partition. The decision is the commit
-/// point: after a crash, `prepare(topics:)` completes an open transaction that the last decision
-/// names and aborts any other. read_committed readers therefore see PostgreSQL transactions whole.
+/// transactions that arrived together): the batches are appended, a decision record naming the
+/// transaction's partitions with their first and last offsets is appended to
+/// `__sluice_cdc_commits.<name>`, all of them are synced at once (one round of concurrent fsyncs),
+/// then commit markers go to each partition. After a crash, `prepare(topics:)` commits an open
+/// transaction that the last decision names and whose records all survived recovery, and aborts any
+/// other; nothing was confirmed to PostgreSQL for an aborted one, so it comes again. read_committed
+/// readers therefore see PostgreSQL transactions whole.
 ///
 /// Deduplication: each topic's last committed position (`pg.lsn`, `pg.seq` headers) is read when the
 /// topic is first used, and an event at or before it is skipped.
@@ -33,8 +35,8 @@ final class CDCLogWriter {
     private var positions: [String: EventPosition?] = [:]
     private var builders: [String: RecordBatchBuilder] = [:]
     private var sequences: [String: Int32] = [:]
-    /// Topics written in the open log transaction, with the first offset written in each.
-    private var transaction: [String: Int64] = [:]
+    /// Topics written in the open log transaction, with the first and last offsets written in each.
+    private var transaction: [String: (first: Int64, last: Int64)] = [:]
     private(set) var bufferedEventCount = 0
     private(set) var skippedEventCount = 0
     private(set) var writtenEventCount = 0
@@ -54,6 +56,7 @@ final class CDCLogWriter {
         struct Entry: Codable, Equatable {
             var topic: String
             var firstOffset: Int64
+            var lastOffset: Int64
         }
 
         var epoch: Int16
@@ -94,8 +97,17 @@ final class CDCLogWriter {
         self.epoch = previousEpoch + 1
         if !open.isEmpty {
             let decided = try self.lastDecision()?.partitions ?? []
+            // The decision holds only if every record it names survived recovery (which truncates at
+            // the first bad batch) in every partition: otherwise the whole transaction is aborted.
+            var intact = true
+            for entry in decided {
+                guard self.log.topicNames.contains(entry.topic), try self.partition(entry.topic).logEndOffset > entry.lastOffset else {
+                    intact = false
+                    break
+                }
+            }
             for (topic, partition, first) in open {
-                let commit = decided.contains(Decision.Entry(topic: topic, firstOffset: first))
+                let commit = intact && decided.contains { $0.topic == topic && $0.firstOffset == first }
                 try self.writeMarker(commit: commit, to: partition, topic: topic)
                 do { try partition.flush() } catch { throw CDCError(.log, "cannot sync \(topic)", underlying: error) }
             }
@@ -243,7 +255,7 @@ final class CDCLogWriter {
         builder.baseSequence = sequence
         do {
             let result = try partition.append(try builder.build())
-            if self.transaction[topic] == nil { self.transaction[topic] = result.baseOffset }
+            self.transaction[topic] = (self.transaction[topic]?.first ?? result.baseOffset, result.lastOffset)
         } catch {
             throw CDCError(.log, "cannot append to \(topic)", underlying: error)
         }
@@ -258,26 +270,39 @@ final class CDCLogWriter {
         for (topic, builder) in pending.sorted(by: { $0.key < $1.key }) { try self.appendBatch(builder, topic: topic) }
         guard !self.transaction.isEmpty else { return }
         let topics = self.transaction.keys.sorted()
-        for topic in topics {
-            do {
-                try self.partitions[topic]!.flush()
-            } catch {
-                throw CDCError(.log, "cannot sync \(topic)", underlying: error)
-            }
-        }
-        // The decision: once durable, the transaction commits even if a crash comes next.
-        let decision = Decision(epoch: self.epoch, partitions: topics.map { Decision.Entry(topic: $0, firstOffset: self.transaction[$0]!) })
+        // The decision goes with the data: both are synced before anything is confirmed, and a
+        // decision whose records did not all survive a crash is not followed.
+        let decision = Decision(epoch: self.epoch, partitions: topics.map { topic in
+            Decision.Entry(topic: topic, firstOffset: self.transaction[topic]!.first, lastOffset: self.transaction[topic]!.last)
+        })
         let decisions = try self.partition(self.decisionTopic)
         do {
             var builder = RecordBatchBuilder()
             builder.append(ProducerRecord(key: Array("decision".utf8), value: Array(try JSONEncoder().encode(decision)), timestamp: currentTimeMillis()))
             _ = try decisions.append(try builder.build())
-            try decisions.flush()
         } catch {
             throw CDCError(.log, "cannot write the decision record to \(self.decisionTopic)", underlying: error)
         }
+        try Self.syncConcurrently(topics.map { ($0, self.partitions[$0]!) } + [(self.decisionTopic, decisions)])
         for topic in topics { try self.writeMarker(commit: true, to: self.partitions[topic]!, topic: topic) }
         self.transaction.removeAll(keepingCapacity: true)
+    }
+
+    /// Syncs partitions in parallel: one fsync's latency for all of them.
+    static func syncConcurrently(_ partitions: [(String, Partition)]) throws(CDCError) {
+        final class FirstFailure: @unchecked Sendable {
+            let lock = NSLock()
+            var error: CDCError?
+        }
+        let failure = FirstFailure()
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
+            do {
+                try partitions[index].1.flush()
+            } catch {
+                failure.lock.withLock { failure.error = failure.error ?? CDCError(.log, "cannot sync \(partitions[index].0)", underlying: error) }
+            }
+        }
+        if let error = failure.error { throw error }
     }
 
     private func writeMarker(commit: Bool, to partition: Partition, topic: String) throws(CDCError) {
