@@ -70,6 +70,27 @@ final class PostgresServer: @unchecked Sendable {
         } else {
             self.runAs = []
         }
+        do {
+            try self.setUp(walLevel: walLevel)
+            try self.start()
+        } catch {
+            self.directory.remove()
+            throw error
+        }
+        do {
+            try self.psql("""
+                CREATE ROLE scram_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
+                SET password_encryption = 'md5';
+                CREATE ROLE md5_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
+                """)
+        } catch {
+            // The caller's `defer { stop() }` is not set up yet: stop here, or the server outlives the test.
+            self.stop()
+            throw error
+        }
+    }
+
+    private func setUp(walLevel: String) throws {
         try self.run("initdb", ["-D", self.dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync"])
         let conf = """
 
@@ -99,18 +120,6 @@ final class PostgresServer: @unchecked Sendable {
             """
         try hba.write(toFile: self.dataDirectory + "/pg_hba.conf", atomically: true, encoding: .utf8)
         if geteuid() == 0 { shell("chown postgres '\(self.dataDirectory)/pg_hba.conf'") }
-        try self.start()
-        do {
-            try self.psql("""
-                CREATE ROLE scram_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
-                SET password_encryption = 'md5';
-                CREATE ROLE md5_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
-                """)
-        } catch {
-            // The caller's `defer { stop() }` is not set up yet: stop here, or the server outlives the test.
-            self.stop()
-            throw error
-        }
     }
 
     private static func append(_ text: String, to path: String) throws {
