@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SluiceKafkaProtocol", targets: ["SluiceKafkaProtocol"]),
         .library(name: "SluiceJSON", targets: ["SluiceJSON"]),
         .library(name: "SluiceStreams", targets: ["SluiceStreams"]),
+        .library(name: "SluiceConnect", targets: ["SluiceConnect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -31,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -115,6 +117,19 @@ let package = Package(
             swiftSettings: sharedSwiftSettings
         ),
         .target(
+            name: "SluiceConnect",
+            dependencies: [
+                "SluiceCore",
+                "SluiceLog",
+                "SluiceJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .target(
             name: "SluiceNexmark",
             dependencies: ["SluiceCore", "SluiceJSON", "SluiceStreams"],
             swiftSettings: hotPathSwiftSettings
@@ -130,6 +145,7 @@ let package = Package(
                 "SluiceLog",
                 "SluiceBroker",
                 "SluiceKafkaClient",
+                "SluiceConnect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -189,6 +205,14 @@ let package = Package(
             name: "SluiceStreamsTests",
             dependencies: [
                 "SluiceStreams", "SluiceJSON", "SluiceCore", "SluiceLog", "_SluiceTestSupport", "sluice",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: sharedSwiftSettings
+        ),
+        .testTarget(
+            name: "SluiceConnectTests",
+            dependencies: [
+                "SluiceConnect", "SluiceJSON", "SluiceCore", "SluiceLog", "_SluiceTestSupport", "sluice",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: sharedSwiftSettings

@@ -15,7 +15,11 @@ public enum BrokerService {
     /// How long a graceful stop waits for in-flight requests.
     static let drainTimeout: Duration = .seconds(10)
 
-    public static func run(dataDirectory: String, config: BrokerConfig, logger: Logger, onListening: @escaping @Sendable (String) -> Void) async throws {
+    /// `services` run beside the broker over the same log (connectors, say); one that throws stops the
+    /// broker with its error, and all are cancelled at shutdown.
+    public static func run(dataDirectory: String, config: BrokerConfig, logger: Logger,
+                           services: [@Sendable (Log) async throws -> Void] = [],
+                           onListening: @escaping @Sendable (String) -> Void) async throws {
         let log = try Log(directory: dataDirectory, options: config.log)
         for report in log.recoveryReports { logger.warning("recovery truncated corrupt data: \(report)") }
         let clusterId = try Self.clusterId(dataDirectory)
@@ -29,6 +33,13 @@ public enum BrokerService {
                     throw ShutdownRequested()  // the server drained
                 }
                 group.addTask { await broker.runTimers() }
+                for service in services {
+                    group.addTask {
+                        try await service(log)
+                        // A service that finished (a one-off snapshot) leaves the broker running.
+                        while !Task.isCancelled { try await Task.sleep(for: .seconds(3600)) }
+                    }
+                }
                 group.addTask {
                     let signal = await signals.wait()
                     logger.info("received signal \(signal): draining connections")

@@ -10,7 +10,7 @@ import Glibc
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks; build with -c release.", subcommands: [LogBench.self, LogDirectBench.self, NexmarkBench.self])
+        commandName: "bench", abstract: "Benchmarks; build with -c release.", subcommands: [LogBench.self, LogDirectBench.self, NexmarkBench.self, CDCBench.self])
 }
 
 /// `sluice bench log`: appends under group commit against raw disk writes with the same fsync

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
+import Foundation
 import SluiceBroker
+import SluiceConnect
 import SluiceCore
 import SluiceLog
 
@@ -18,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The longest transaction timeout a producer may ask for (milliseconds).") var transactionTimeoutMaxMs: Int32 = 900_000
     @Option(help: "The largest request accepted (bytes).") var requestBytesMax: Int = 100 * 1024 * 1024
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
+    @Option(help: "A JSON file of connectors to run beside the broker (see docs/cdc-postgres.md).") var connectConfig: String?
 
     func validate() throws {
         guard Self.parseAddress(self.kafkaListen) != nil else { throw ValidationError("--kafka-listen must be HOST:PORT, not '\(self.kafkaListen)'") }
@@ -54,10 +57,59 @@ struct ServeCommand: AsyncParsableCommand {
             config.frameBytesMax = self.requestBytesMax
             config.log = self.data.logOptions
             let advertisedPortSet = self.advertisedListener != nil
-            try await BrokerService.run(dataDirectory: self.data.dataDir, config: config, logger: logger) { address in
+            let connectors = try self.connectConfig.map { try ConnectConfigFile.load($0) }?.postgresConfigurations() ?? []
+            let services: [@Sendable (Log) async throws -> Void] = connectors.map { configuration in
+                { log in
+                    try await PostgresCDCConnector(configuration: configuration, log: log, onProgress: { progress in
+                        if case .streaming(let slot) = progress { printFlushed("cdc streaming from slot \(slot)") }
+                    }).run()
+                }
+            }
+            try await BrokerService.run(dataDirectory: self.data.dataDir, config: config, logger: logger, services: services) { address in
                 printFlushed("listening on \(address)")
                 _ = advertisedPortSet
             }
+        }
+    }
+}
+
+/// The connectors `sluice serve --connect-config FILE` runs:
+/// `{"postgres": [{"connection": "...", "publication": "...", "slot": "...", "tables": ["public.a"],
+///   "snapshotMode": "initial", "topicPrefix": "pg"}]}`.
+struct ConnectConfigFile: Decodable {
+    struct Postgres: Decodable {
+        var connection: String
+        var publication: String?
+        var slot: String?
+        var tables: [String]
+        var snapshotMode: String?
+        var topicPrefix: String?
+    }
+
+    var postgres: [Postgres]?
+
+    static func load(_ path: String) throws -> ConnectConfigFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CDCError(.invalidConfiguration, "cannot read the connector configuration \(path)")
+        }
+        do {
+            return try JSONDecoder().decode(ConnectConfigFile.self, from: data)
+        } catch {
+            throw CDCError(.invalidConfiguration, "\(path) is not a valid connector configuration: \(error)")
+        }
+    }
+
+    func postgresConfigurations() throws -> [PostgresCDCConfiguration] {
+        try (self.postgres ?? []).map { entry in
+            let modeName = entry.snapshotMode ?? "initial"
+            guard let mode = PostgresCDCConfiguration.SnapshotMode(rawValue: modeName) else {
+                throw CDCError(.invalidConfiguration, "snapshotMode must be initial, never or initial_only, not '\(modeName)'")
+            }
+            let configuration = PostgresCDCConfiguration(
+                connection: try PgConnectionConfig(parsing: entry.connection), publication: entry.publication ?? "sluice",
+                slot: entry.slot ?? "sluice", tables: entry.tables, snapshotMode: mode, topicPrefix: entry.topicPrefix ?? "pg")
+            try configuration.validate()
+            return configuration
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SluiceConnect
 import SluiceCore
 import SluiceLog
 import SluiceStreams
@@ -14,7 +15,7 @@ struct Sluice: AsyncParsableCommand {
         abstract: "A streaming platform: an embedded Kafka-compatible log, a processing engine and its tools.",
         subcommands: [
             DemoCommand.self, TourCommand.self, ServeCommand.self, TopicCommand.self, ProduceCommand.self, ConsumeCommand.self, LogCommand.self,
-            DatagenCommand.self, NexmarkCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self,
+            DatagenCommand.self, NexmarkCommand.self, BenchCommand.self, CrashAppenderCommand.self, WindowCountCommand.self, CDCCommand.self,
         ]
     )
 }
@@ -99,14 +100,14 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
 
 /// Sluice's own errors are printed as one line and become exit code 1; others pass on unchanged.
 func reported(_ error: any Error) -> any Error {
-    guard error is SluiceError || error is StreamsError else { return error }
+    guard error is SluiceError || error is StreamsError || error is CDCError else { return error }
     printError("error: \(error)")
     return ExitCode(1)
 }
 
-func printError(_ message: String) {
+func printError(_ message: String, newline: Bool = true) {
     var line = message
-    line.append("\n")
+    if newline { line.append("\n") }
     fflush(nil)
     _ = line.withCString { write(2, $0, strlen($0)) }
 }
