@@ -9,7 +9,8 @@ import SluiceCore
 /// runs its work in order, so two requests of a connection append to a partition in their order
 /// (what idempotent sequence numbers and clients expect), whichever lanes they touch. How much work
 /// waits in the lanes is bounded by the requests in flight per connection
-/// (`KafkaServer.requestsInFlightMax`), since each request's response waits for its appends.
+/// (`KafkaServer.requestsInFlightMax`), since each request's response (or, with acks=0, its turn
+/// in the connection's queue) waits for its appends.
 final class AppendLanes: Sendable {
     private let lanes = NIOLockedValueBox<[TopicPartition: DispatchQueue]>([:])
 

@@ -41,7 +41,16 @@ extension Broker {
             }
             response.responses.append(topicResponse)
         }
-        guard request.acks != 0 else { return .none }
+        guard request.acks != 0 else {
+            // No answer, but the connection still waits for the appends in its turn, so that its
+            // requests in flight (`KafkaServer.requestsInFlightMax`) bound what the lanes hold.
+            return .later(Task {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    appended.notify(queue: .global()) { continuation.resume() }
+                }
+                return .none
+            })
+        }
         let unfinished = response
         let acks = request.acks
         return .later(Task {

@@ -105,4 +105,31 @@ import _SluiceTestSupport
         let positions = try readEvents(log, "t.a").map(\.lsn)
         #expect(positions == (allSurvived ? [100, 200] : [100]))
     }
+
+    /// A flush's commit markers are written after its sync; until a later sync covers them, later
+    /// decisions keep naming their transactions, so a crash that loses such a marker still commits
+    /// what the slot was told is durable.
+    @Test func decisionsCarryTransactionsWhoseMarkersAreNotSyncedYet() throws {
+        let directory = TemporaryDirectory(prefix: "cdc-carry")
+        defer { directory.remove() }
+        let log = try Log(directory: directory.path)
+        defer { try? log.close() }
+        let writer = CDCLogWriter(log: log, name: "test")
+        try writer.prepare(topics: ["t.a", "t.b"])
+        try writer.append(Self.event("t.a", lsn: 100, sequence: 0))
+        try writer.append(Self.event("t.b", lsn: 100, sequence: 1))
+        try writer.flush()
+        let first = try #require(try writer.lastDecision())
+        let bEntry = try #require(first.partitions.first { $0.topic == "t.b" })
+        // The next transaction touches t.a only: t.b's marker was synced by nothing since.
+        try writer.append(Self.event("t.a", lsn: 200, sequence: 0))
+        try writer.flush()
+        let second = try #require(try writer.lastDecision())
+        #expect(second.partitions.map(\.topic).sorted() == ["t.a", "t.b"])
+        #expect(second.partitions.first { $0.topic == "t.b" } == bEntry)
+        // That flush synced t.b too: the one after no longer carries it.
+        try writer.append(Self.event("t.a", lsn: 300, sequence: 0))
+        try writer.flush()
+        #expect(try writer.lastDecision()?.partitions.map(\.topic) == ["t.a"])
+    }
 }

@@ -13,63 +13,51 @@ public func sluiceExecutablePath() -> String {
 }
 
 /// A child process whose stdout lines are collected as they arrive.
+///
+/// Each of its pipes is drained by a thread of its own with blocking reads, not by FileHandle's
+/// readability handlers: those are dispatch sources, and a pipe closed while its source is still
+/// registered (the handle released before the cancellation ran) crashes libdispatch's event loop,
+/// which this suite's many child processes made happen.
 public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
-    private let lock = NSLock()
-    private var buffered = Data()
-    private var errorText = Data()
+    private let output: PipeDrain
+    private let errors: PipeDrain
 
     public init(_ executable: String, _ arguments: [String]) throws {
+        let output = Pipe()
+        let errors = Pipe()
         self.process.executableURL = URL(fileURLWithPath: executable)
         self.process.arguments = arguments
-        self.process.standardOutput = self.output
-        self.process.standardError = self.errors
+        self.process.standardOutput = output
+        self.process.standardError = errors
         self.process.standardInput = FileHandle.nullDevice
-        self.output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.buffered.append(data) }
-        }
-        self.errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.withLock { self.errorText.append(data) }
-        }
+        // Process.run closes our copies of the write ends, so the reads end when the child's do.
         try self.process.run()
+        self.output = PipeDrain(output.fileHandleForReading)
+        self.errors = PipeDrain(errors.fileHandleForReading)
     }
 
     /// Complete lines printed so far.
     public var lines: [String] {
-        self.lock.withLock {
-            let text = String(decoding: self.buffered, as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            // The last element is a partial line (or empty after a trailing newline).
-            lines.removeLast()
-            return lines
-        }
+        let text = String(decoding: self.output.bytes, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The last element is a partial line (or empty after a trailing newline).
+        lines.removeLast()
+        return lines
     }
 
-    public var standardError: String { self.lock.withLock { String(decoding: self.errorText, as: UTF8.self) } }
+    public var standardError: String { String(decoding: self.errors.bytes, as: UTF8.self) }
 
     public func kill(signal: Int32 = SIGKILL) {
         Foundation.kill(self.process.processIdentifier, signal)
     }
 
-    /// Waits for the process to end, then drains what it printed.
+    /// Waits for the process to end and for its pipes to be drained to their end.
     @discardableResult
     public func wait() -> Int32 {
         self.process.waitUntilExit()
-        // Let the readability handlers deliver the last bytes.
-        let rest = self.output.fileHandleForReading.readDataToEndOfFile()
-        let restErrors = self.errors.fileHandleForReading.readDataToEndOfFile()
-        self.output.fileHandleForReading.readabilityHandler = nil
-        self.errors.fileHandleForReading.readabilityHandler = nil
-        self.lock.withLock {
-            self.buffered.append(rest)
-            self.errorText.append(restErrors)
-        }
+        self.output.waitForEnd()
+        self.errors.waitForEnd()
         return self.process.terminationStatus
     }
 
@@ -90,4 +78,46 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> (s
     let child = try ChildProcess(executable, arguments)
     let status = child.wait()
     return (status, child.lines.joined(separator: "\n"), child.standardError)
+}
+
+/// Reads a pipe to its end on a thread of its own, keeping what it read. The thread holds the file
+/// handle, so the descriptor stays open (and is not reused) until the reads end.
+final class PipeDrain: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var data: [UInt8] = []
+    private var ended = false
+
+    /// Bytes read per read call.
+    static let readBytesMax = 64 * 1024
+
+    init(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            let descriptor = handle.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: Self.readBytesMax)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 {
+                    self.condition.withLock { self.data.append(contentsOf: buffer[0..<count]) }
+                } else if count < 0 && errno == EINTR {
+                    continue
+                } else {
+                    break
+                }
+            }
+            try? handle.close()
+            self.condition.withLock {
+                self.ended = true
+                self.condition.broadcast()
+            }
+        }
+        thread.start()
+    }
+
+    var bytes: [UInt8] { self.condition.withLock { self.data } }
+
+    func waitForEnd() {
+        self.condition.withLock {
+            while !self.ended { self.condition.wait() }
+        }
+    }
 }

@@ -74,6 +74,9 @@ final class CDCLogWriter {
         self.producerId = Self.producerIdBase | Int64(hash & ((1 << 44) - 1))
     }
 
+    /// The last flush's decision entries: its commit markers are written but not synced yet.
+    private var entriesWithUnsyncedMarkers: [Decision.Entry] = []
+
     var decisionTopic: String { "__sluice_cdc_commits.\(self.name)" }
 
     var hasUnsyncedData: Bool { self.bufferedEventCount > 0 || !self.transaction.isEmpty }
@@ -158,7 +161,7 @@ final class CDCLogWriter {
         return nil
     }
 
-    private func lastDecision() throws(CDCError) -> Decision? {
+    func lastDecision() throws(CDCError) -> Decision? {
         guard self.log.topicNames.contains(self.decisionTopic) else { return nil }
         do {
             return try self.lastCommitted(try self.partition(self.decisionTopic)) { record in
@@ -259,7 +262,8 @@ final class CDCLogWriter {
         } catch {
             throw CDCError(.log, "cannot append to \(topic)", underlying: error)
         }
-        self.sequences[topic] = sequence &+ Int32(builder.recordCount)
+        // Sequences wrap to 0 after Int32.max, as Kafka's do.
+        self.sequences[topic] = Int32((Int64(sequence) + Int64(builder.recordCount)) % (Int64(Int32.max) + 1))
         self.bufferedEventCount -= builder.recordCount
     }
 
@@ -272,9 +276,14 @@ final class CDCLogWriter {
         let topics = self.transaction.keys.sorted()
         // The decision goes with the data: both are synced before anything is confirmed, and a
         // decision whose records did not all survive a crash is not followed.
-        let decision = Decision(epoch: self.epoch, partitions: topics.map { topic in
+        let entries = topics.map { topic in
             Decision.Entry(topic: topic, firstOffset: self.transaction[topic]!.first, lastOffset: self.transaction[topic]!.last)
-        })
+        }
+        // The previous flush's markers were written after its sync, and those of topics this flush
+        // does not touch are not synced by it: its entries for them stay in this decision, so that a
+        // crash that loses such a marker still commits what the slot was already told is durable.
+        let carried = self.entriesWithUnsyncedMarkers.filter { self.transaction[$0.topic] == nil }
+        let decision = Decision(epoch: self.epoch, partitions: entries + carried)
         let decisions = try self.partition(self.decisionTopic)
         do {
             var builder = RecordBatchBuilder()
@@ -283,8 +292,9 @@ final class CDCLogWriter {
         } catch {
             throw CDCError(.log, "cannot write the decision record to \(self.decisionTopic)", underlying: error)
         }
-        try Self.syncConcurrently(topics.map { ($0, self.partitions[$0]!) } + [(self.decisionTopic, decisions)])
+        try Self.syncConcurrently((topics + carried.map(\.topic)).map { ($0, self.partitions[$0]!) } + [(self.decisionTopic, decisions)])
         for topic in topics { try self.writeMarker(commit: true, to: self.partitions[topic]!, topic: topic) }
+        self.entriesWithUnsyncedMarkers = entries
         self.transaction.removeAll(keepingCapacity: true)
     }
 

@@ -120,11 +120,24 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                 state = done
                 self.onProgress?(.snapshotDone(consistentPoint: point, rowCount: rowCount))
             } else if !slotExists {
-                if state != nil {
+                // A state with a consistent point had its slot created; without one (a crash between
+                // writing the state and creating the slot) it had none yet.
+                if state != nil && (state?.snapshot != .skipped || state?.consistentPoint != nil) {
                     throw CDCError(.slotMissing, "replication slot \(configuration.slot) was dropped: changes since the last confirmed LSN are lost. Delete the topic \(ConnectorState.topic(slot: configuration.slot)) and the table topics to start over with a new snapshot")
                 }
-                _ = try await replication.query("CREATE_REPLICATION_SLOT \(configuration.slot) LOGICAL pgoutput NOEXPORT_SNAPSHOT")
-                let skipped = ConnectorState(slot: configuration.slot, snapshot: .skipped, consistentPoint: nil, tables: tableNames)
+                // The state before the slot and again after it with the slot's consistent point: a slot
+                // that exists is then always known to be this connector's.
+                try ConnectorState(slot: configuration.slot, snapshot: .skipped, consistentPoint: nil, tables: tableNames).write(log: self.log)
+                let created = try await replication.query("CREATE_REPLICATION_SLOT \(configuration.slot) LOGICAL pgoutput NOEXPORT_SNAPSHOT")
+                let point = created.rows.first.flatMap { $0.count >= 2 ? $0[1] : nil } ?? nil
+                let skipped = ConnectorState(slot: configuration.slot, snapshot: .skipped, consistentPoint: point ?? "0/0", tables: tableNames)
+                try skipped.write(log: self.log)
+                state = skipped
+            } else if state == nil || state?.consistentPoint == nil {
+                // Streaming from a slot this connector found (mode never): remember it, so that a
+                // later loss of the slot is reported, not silently replaced.
+                let skipped = ConnectorState(slot: configuration.slot, snapshot: state?.snapshot ?? .skipped,
+                                             consistentPoint: "0/0", tables: tableNames)
                 try skipped.write(log: self.log)
                 state = skipped
             }
