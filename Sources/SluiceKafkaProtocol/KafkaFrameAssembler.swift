@@ -9,6 +9,9 @@ import NIOCore
 /// that read (no copy), and a frame spread over reads is gathered once into a buffer of exactly its size.
 public struct KafkaFrameAssembler: Sendable {
     public let frameBytesMax: Int
+    /// The most a frame spread over reads reserves before its bytes arrive: a produce request of a
+    /// few partitions of 1 MiB batches fits, so it is still gathered without a second copy.
+    public static let gatheringReserveBytesMax = 8 * 1024 * 1024
     /// The frame being gathered across reads, and how many bytes it still needs.
     private var partial: ByteBuffer?
     private var partialNeeded = 0
@@ -57,7 +60,9 @@ public struct KafkaFrameAssembler: Sendable {
             if read.readableBytes >= Int(size) {
                 frames.append(read.readSlice(length: Int(size))!)
             } else {
-                var gathering = ByteBufferAllocator().buffer(capacity: Int(size))
+                // The whole declared size only up to a bound: a peer that sends size prefixes alone
+                // reserves no more than that per connection; larger frames grow as they arrive.
+                var gathering = ByteBufferAllocator().buffer(capacity: min(Int(size), Self.gatheringReserveBytesMax))
                 var piece = read.readSlice(length: read.readableBytes)!
                 gathering.writeBuffer(&piece)
                 self.partial = gathering

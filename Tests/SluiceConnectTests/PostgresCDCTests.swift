@@ -1,5 +1,6 @@
 import Foundation
 import SluiceConnect
+import SluiceCore
 import SluiceLog
 import Testing
 import _SluiceTestSupport
@@ -254,6 +255,32 @@ import _SluiceTestSupport
         #expect(full[1].keyText == nil)
         #expect(full[1].before?["b"] as? String == "p")
         #expect(full[1].after?["b"] as? String == "q")
+    }
+
+    /// A transaction larger than `flushBytesMax` is written in several log transactions (its events
+    /// are not all held in memory until its commit), and still arrives whole and once.
+    @Test func aTransactionLargerThanTheByteBoundIsSplitAndArrivesOnce() async throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        try server.psql("CREATE TABLE big (id int PRIMARY KEY, b text)")
+        let directory = TemporaryDirectory(prefix: "cdc-split")
+        defer { directory.remove() }
+        var settings = configuration(server, tables: ["big"])
+        settings.flushBytesMax = 1 << 20
+        let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: settings)
+        #expect(await running.flags.waitForStreaming())
+        // Twelve rows of 400 kB in one transaction: about 5 MB, five times the bound.
+        try server.psql("INSERT INTO big SELECT g, repeat(md5(g::text), 12500) FROM generate_series(1, 12) g")
+        #expect(try await server.waitForSlotCaughtUp("sluice"))
+        #expect(await running.stop() == nil)
+        let log = try Log(directory: directory.path + "/data")
+        defer { try? log.close() }
+        let events = try readEvents(log, "pg.public.big")
+        #expect(events.map(\.keyText) == (1...12).map { #"{"id":\#($0)}"# })
+        // One decision per log transaction: the transaction went in more than one.
+        let decisions = try log.partition(TopicPartition("__sluice_cdc_commits.sluice", 0))
+        let fetched = try decisions.read(from: decisions.startOffset, maxBytes: 1 << 20)
+        #expect(try decodeRecords(fetched.records, aborted: []).count >= 3)
     }
 
     @Test func commandLineReportsBadInputAndListsSlots() async throws {

@@ -22,6 +22,9 @@ public struct PostgresCDCConfiguration: Sendable {
     public var snapshotChunkRowCount = 10_000
     /// Events buffered before a flush is forced inside a long transaction or a fast stream.
     public var flushEventCountMax = 50_000
+    /// Bytes of keys and values of an open transaction's events held before they are written, as
+    /// for `flushEventCountMax`: rows can be large (up to `CDCLogWriter.eventBytesMax` each).
+    public var flushBytesMax = 64 * 1024 * 1024
     /// The longest time between two syncs while changes keep arriving (syncs otherwise wait until
     /// everything received so far is processed, to cover as much as possible at once).
     public var flushIntervalMax: Duration = .milliseconds(20)

@@ -272,6 +272,9 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         let encoder = ChangeEventEncoder(name: configuration.topicPrefix, database: database)
         var assembler = ChangeStreamAssembler(tables: tables, types: types, encoder: encoder)
         var events: [ChangeEvent] = []
+        // Key and value bytes of `events`, and how many of them are counted.
+        var eventByteCount = 0
+        var countedEventCount = 0
         /// The end of the last transaction received (or an idle keepalive's position).
         var received = self.confirmedLSN
         var commitTimesPending: [Int64] = []
@@ -315,17 +318,22 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                     let message = try PgOutputMessage.decode(data)
                     // The open transaction's events wait here until its commit, so that a log
                     // transaction holds whole PostgreSQL transactions; one larger than
-                    // flushEventCountMax is split.
-                    if case .committed(let end) = try assembler.receive(message, walStart: walStart, nowMs: currentTimeMillis(), into: &events) {
+                    // flushEventCountMax events or flushBytesMax bytes is split.
+                    let outcome = try assembler.receive(message, walStart: walStart, nowMs: currentTimeMillis(), into: &events)
+                    for event in events[countedEventCount...] { eventByteCount += (event.key?.count ?? 0) + (event.value?.count ?? 0) }
+                    countedEventCount = events.count
+                    if case .committed(let end) = outcome {
                         for event in events { try self.writer.append(event) }
                         events.removeAll(keepingCapacity: true)
+                        (eventByteCount, countedEventCount) = (0, 0)
                         received = max(received, end)
                         if case .commit(_, _, _, let time) = message, self.onDurable != nil {
                             commitTimesPending.append(PgOutputMessage.unixMillis(fromPostgresMicros: time))
                         }
-                    } else if events.count >= configuration.flushEventCountMax {
+                    } else if events.count >= configuration.flushEventCountMax || eventByteCount >= configuration.flushBytesMax {
                         for event in events { try self.writer.append(event) }
                         events.removeAll(keepingCapacity: true)
+                        (eventByteCount, countedEventCount) = (0, 0)
                         try await flushAndConfirm(force: false)
                     }
                     if self.writer.bufferedEventCount >= configuration.flushEventCountMax { try await flushAndConfirm(force: false) }
