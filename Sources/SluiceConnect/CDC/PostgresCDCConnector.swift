@@ -39,6 +39,20 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         self.onDurable = onDurable
     }
 
+    /// Where the writer's flushes (their fsyncs) run: off Swift's cooperative pool, whose few
+    /// threads a broker running this connector (`sluice serve --connect-config`) needs.
+    private let syncQueue = DispatchQueue(label: "sluice.cdc.sync")
+
+    /// The writer's flush, on `syncQueue`; the connector does nothing else with the writer meanwhile.
+    private func flushWriter() async throws(CDCError) {
+        let result: Result<Void, CDCError> = await withCheckedContinuation { continuation in
+            self.syncQueue.async { [self] in
+                continuation.resume(returning: Result { () throws(CDCError) in try self.writer.flush() })
+            }
+        }
+        try result.get()
+    }
+
     /// The last LSN confirmed to PostgreSQL (everything before it is durable in the log).
     public var confirmedLSN: LSN { self.lock.withLock { self.confirmed } }
 
@@ -49,10 +63,10 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         while true {
             do {
                 try await self.session()
-                try self.writer.flush()
+                try await self.flushWriter()
                 return
             } catch where error.code == .connectionLost {
-                try self.writer.flush()
+                try await self.flushWriter()
                 if Task.isCancelled { return }
                 let attempt = self.lock.withLock { () -> Int in
                     self.failedAttemptCount += 1
@@ -242,7 +256,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
                                                 estimatedRowCount: self.estimatedRowCounts[table.topic] ?? -1))
             }
             try await sql.query("CLOSE sluice_snapshot")
-            try self.writer.flush()
+            try await self.flushWriter()
             total += rowCount
         }
         try await sql.query("COMMIT")
@@ -281,7 +295,7 @@ public final class PostgresCDCConnector: @unchecked Sendable {
         var lastFlush = ContinuousClock.now
 
         func flushAndConfirm(force: Bool) async throws(CDCError) {
-            try self.writer.flush()
+            try await self.flushWriter()
             lastFlush = ContinuousClock.now
             // Everything received is durable now, the transactions committed at these times included.
             if !commitTimesPending.isEmpty {
