@@ -33,7 +33,8 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
         self.clusterId = clusterId
         self.logger = logger
         self.groups = try GroupCoordinator(log: log, initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs)
-        self.transactions = try TransactionCoordinator(log: log, groups: self.groups, transactionTimeoutMsMax: config.transactionTimeoutMsMax)
+        self.transactions = try TransactionCoordinator(log: log, groups: self.groups, appendLanes: self.appendLanes,
+                                                       transactionTimeoutMsMax: config.transactionTimeoutMsMax)
         await self.transactions.completePendingTransactions()
     }
 

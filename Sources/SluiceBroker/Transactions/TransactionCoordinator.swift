@@ -22,6 +22,8 @@ actor TransactionCoordinator {
     private let log: Log
     private let statePartition: Partition
     private let groups: GroupCoordinator
+    /// The produce lanes: markers are appended through them, after the batches enqueued before.
+    private let appendLanes: AppendLanes
     private var transactions: [String: TransactionMetadata] = [:]
     /// The ongoing transactions' partitions, for produce requests to check (see `store`).
     nonisolated let partitions = TransactionPartitions()
@@ -35,9 +37,10 @@ actor TransactionCoordinator {
     static let producerIdBlockKey: [UInt8] = Array("\u{0}producer-id-block".utf8)
     static let tickInterval: Duration = .milliseconds(200)
 
-    init(log: Log, groups: GroupCoordinator, transactionTimeoutMsMax: Int32) throws(SluiceError) {
+    init(log: Log, groups: GroupCoordinator, appendLanes: AppendLanes, transactionTimeoutMsMax: Int32) throws(SluiceError) {
         self.log = log
         self.groups = groups
+        self.appendLanes = appendLanes
         self.transactionTimeoutMsMax = transactionTimeoutMsMax
         self.statePartition = try InternalTopics.partition(InternalTopics.transactionState, in: log)
         var transactions: [String: TransactionMetadata] = [:]
@@ -268,7 +271,15 @@ actor TransactionCoordinator {
                                                      producerEpoch: prepared.producerEpoch, timestamp: currentTimeMillis())
         for partition in prepared.partitions.sorted() {
             guard let target = try? self.log.partition(partition) else { continue }  // a deleted topic
-            _ = try await target.appendDurably(marker)
+            // Through the partition's produce lane: a batch of this transaction already enqueued is
+            // appended before the marker, and one checked after it finds the transaction ended
+            // (the prepared state is stored above), so none lands behind the marker.
+            let appended: Result<AppendResult, SluiceError> = await withCheckedContinuation { continuation in
+                self.appendLanes.enqueue(partition) {
+                    continuation.resume(returning: Result { () throws(SluiceError) in try target.append(marker) })
+                }
+            }
+            try await target.waitUntilDurable(try appended.get().lastOffset + 1)
         }
         if !prepared.groups.isEmpty {
             try await self.groups.completeTransaction(producerId: prepared.producerId, producerEpoch: prepared.producerEpoch, commit: commit)
