@@ -45,18 +45,14 @@ extension Broker {
             // No answer, but the connection still waits for the appends in its turn, so that its
             // requests in flight (`KafkaServer.requestsInFlightMax`) bound what the lanes hold.
             return .later(Task {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    appended.notify(queue: .global()) { continuation.resume() }
-                }
+                await appended.finished()
                 return .none
             })
         }
         let unfinished = response
         let acks = request.acks
         return .later(Task {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                appended.notify(queue: .global()) { continuation.resume() }
-            }
+            await appended.finished()
             var response = unfinished
             for outcome in outcomes.withLockedValue({ $0 }) {
                 let topicName = response.responses[outcome.topic].name
@@ -125,5 +121,14 @@ extension Broker {
         guard var combined = first, let last else { throw SluiceError(.corruptData, "produce request without record batches") }
         combined.lastOffset = last.lastOffset
         return combined
+    }
+}
+
+extension DispatchGroup {
+    /// Returns once every work item entered so far has left.
+    fileprivate func finished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            self.notify(queue: .global()) { continuation.resume() }
+        }
     }
 }

@@ -41,13 +41,7 @@ extension Partition {
             }
             let slice = self.segments[index...]
             let bounds = slice.map(\.byteCount)
-            let cachedFrom = self.pageCacheTailBytes.map { tailBytes in
-                var keptBytes = tailBytes
-                return bounds.reversed().map { byteCount in
-                    defer { keptBytes = max(0, keptBytes - byteCount) }
-                    return max(0, byteCount - keptBytes)
-                }.reversed() as [Int64]
-            }
+            let cachedFrom = self.pageCacheTailBytes.map { Self.cacheTailStarts(bounds, tailBytes: $0) }
             return (Plan(segments: slice, startPosition: start, bounds: bounds, cachedFrom: cachedFrom), highWatermark, lastStable, self.logStartOffset, aborted)
         }
         guard let plan else {

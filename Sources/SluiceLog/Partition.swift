@@ -339,15 +339,23 @@ public final class Partition: @unchecked Sendable {
     /// Drops synced bytes from the page cache, all but the last `tailBytes` of those just synced
     /// (`LogOptions.pageCacheTailBytes`). Flush lock held: only flushes move `cacheDroppedBytes`.
     private static func dropSyncedPages(_ synced: [(segment: Segment, byteCount: Int64)], keepingTailBytes tailBytes: Int64) {
-        var keptBytes = tailBytes
-        for (segment, byteCount) in synced.reversed() {
-            let end = max(0, byteCount - keptBytes)
-            keptBytes = max(0, keptBytes - byteCount)
+        let tailStarts = Self.cacheTailStarts(synced.map(\.byteCount), tailBytes: tailBytes)
+        for ((segment, _), end) in zip(synced, tailStarts) {
             guard end > segment.cacheDroppedBytes else { continue }
             // Each range starts a little before where the previous one ended (folioAlignedStart).
             segment.file.dropCachedPages(from: LogFile.folioAlignedStart(before: segment.cacheDroppedBytes), upTo: end)
             segment.cacheDroppedBytes = end
         }
+    }
+
+    /// Where the last `tailBytes` of these consecutive byte counts start within each: the page-cache
+    /// tail, counted back from the end of the last; bytes before it may leave the cache.
+    static func cacheTailStarts(_ byteCounts: [Int64], tailBytes: Int64) -> [Int64] {
+        var keptBytes = tailBytes
+        return byteCounts.reversed().map { byteCount in
+            defer { keptBytes = max(0, keptBytes - byteCount) }
+            return max(0, byteCount - keptBytes)
+        }.reversed()
     }
 
     /// How many flushes synced data: the fsync cadence that benchmarks reproduce.

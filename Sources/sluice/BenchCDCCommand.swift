@@ -146,21 +146,7 @@ struct LocalPostgres {
 
     init(directory: String) throws {
         self.directory = directory
-        var candidates: [String] = []
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let initdb = "\(directory)/initdb"
-            guard FileManager.default.isExecutableFile(atPath: initdb) else { continue }
-            // PATH may hold links to some tools only: the directory of the real initdb has them all.
-            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: initdb)).map {
-                $0.hasPrefix("/") ? $0 : "\(directory)/\($0)"
-            } ?? initdb
-            candidates.append(URL(fileURLWithPath: resolved).deletingLastPathComponent().path)
-        }
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap { Int($0) }.sorted()
-        candidates += versions.reversed().map { "/usr/lib/postgresql/\($0)/bin" }
-        let found = candidates.first { candidate in
-            ["initdb", "pg_ctl", "psql", "pg_recvlogical"].allSatisfy { FileManager.default.isExecutableFile(atPath: "\(candidate)/\($0)") }
-        }
+        let found = PostgresTools.binDirectory(holding: ["initdb", "pg_ctl", "psql", "pg_recvlogical"])
         guard let binDirectory = found else {
             throw CDCError(.invalidConfiguration, "PostgreSQL (initdb, pg_ctl, psql, pg_recvlogical) is not installed: run scripts/ensure-postgres")
         }

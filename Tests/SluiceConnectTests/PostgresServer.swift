@@ -23,23 +23,9 @@ final class PostgresServer: @unchecked Sendable {
 
     static let password = "secret"
 
-    /// The directory holding initdb: on PATH, or the newest /usr/lib/postgresql/*/bin.
+    /// The directory of PostgreSQL's programs the tests run (`PostgresTools`).
     static func findBinDirectory() throws -> String {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let initdb = "\(directory)/initdb"
-            guard FileManager.default.isExecutableFile(atPath: initdb) else { continue }
-            // The directory of the real binaries (PATH may hold links to initdb and pg_ctl only).
-            let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: initdb)).map {
-                $0.hasPrefix("/") ? $0 : "\(directory)/\($0)"
-            } ?? initdb
-            let binDirectory = URL(fileURLWithPath: resolved).deletingLastPathComponent().path
-            if FileManager.default.isExecutableFile(atPath: binDirectory + "/psql") { return binDirectory }
-        }
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
-            .compactMap { Int($0) }.sorted()
-        for version in versions.reversed() where FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/initdb") {
-            return "/usr/lib/postgresql/\(version)/bin"
-        }
+        if let found = PostgresTools.binDirectory(holding: ["initdb", "pg_ctl", "psql"]) { return found }
         throw PostgresUnavailable(description: "PostgreSQL is not installed (no initdb on PATH or in /usr/lib/postgresql/*/bin): run scripts/ensure-postgres")
     }
 

@@ -26,19 +26,6 @@ func reopen(_ path: String, durability: DurabilityPolicy = .groupCommit(interval
     return try Log(directory: path, options: options)
 }
 
-func readAll(_ partition: Partition, from offset: Int64 = 0, isolation: IsolationLevel = .readUncommitted) throws -> [Record] {
-    var records: [Record] = []
-    var next = max(offset, partition.startOffset)
-    while true {
-        let result = try partition.read(from: next, maxBytes: 64 * 1024, isolation: isolation)
-        guard result.records.readableBytes > 0 else { break }
-        let aborted = result.abortedTransactions.map { (producerId: $0.producerId, firstOffset: $0.firstOffset) }
-        var batches = RecordBatchSequence(result.records)
-        while let batch = try batches.next() { next = batch.nextOffset }
-        records += try decodeRecords(result.records, aborted: aborted).filter { $0.offset >= offset }
-    }
-    return records
-}
 
 @Suite struct PartitionTests {
     @Test func appendAssignsDenseOffsetsAndReadsBack() async throws {

@@ -1,5 +1,6 @@
 import NIOCore
 import SluiceCore
+import SluiceLog
 
 /// Builders for the batches tests append.
 public enum Batches {
@@ -57,4 +58,20 @@ public func decodeRecords(_ records: ByteBuffer, aborted: [(producerId: Int64, f
         result.append(contentsOf: try batch.records())
     }
     return result
+}
+
+/// Every record of a partition from `offset` on (control batches skipped; under read_committed,
+/// aborted transactions too), in offset order.
+public func readAll(_ partition: Partition, from offset: Int64 = 0, isolation: IsolationLevel = .readUncommitted) throws -> [Record] {
+    var records: [Record] = []
+    var next = max(offset, partition.startOffset)
+    while true {
+        let result = try partition.read(from: next, maxBytes: 64 * 1024, isolation: isolation)
+        guard result.records.readableBytes > 0 else { break }
+        let aborted = result.abortedTransactions.map { (producerId: $0.producerId, firstOffset: $0.firstOffset) }
+        var batches = RecordBatchSequence(result.records)
+        while let batch = try batches.next() { next = batch.nextOffset }
+        records += try decodeRecords(result.records, aborted: aborted).filter { $0.offset >= offset }
+    }
+    return records
 }
