@@ -32,7 +32,7 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
         self.config = config
         self.clusterId = clusterId
         self.logger = logger
-        self.groups = try GroupCoordinator(log: log, initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs)
+        self.groups = try GroupCoordinator(log: log, initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs, logger: logger)
         self.transactions = try TransactionCoordinator(log: log, groups: self.groups, appendLanes: self.appendLanes,
                                                        transactionTimeoutMsMax: config.transactionTimeoutMsMax)
         await self.transactions.completePendingTransactions()

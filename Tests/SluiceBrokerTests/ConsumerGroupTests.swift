@@ -1,3 +1,4 @@
+import SluiceCore
 import Testing
 @testable import SluiceBroker
 
@@ -130,5 +131,49 @@ import Testing
         #expect(group.validateCommit(memberId: "", generationId: -1, groupInstanceId: nil) == .unknownMemberId)
         #expect(group.validateCommit(memberId: a.memberId, generationId: 1, groupInstanceId: nil) == nil)
         #expect(group.validateCommit(memberId: a.memberId, generationId: 7, groupInstanceId: nil) == .illegalGeneration)
+    }
+
+    @Test func aStoredStableGroupComesBackWithItsMembersGenerationAndAssignments() throws {
+        var group = ConsumerGroup(groupId: "g", initialRebalanceDelayMs: 0)
+        let a = joined(group.join(request(1), now: 0))[1]!
+        #expect(!group.hasUnstoredChanges, "nothing to store before the first assignment")
+        _ = group.sync(waiter: 2, memberId: a.memberId, generationId: 1, protocolType: nil, protocolName: nil, assignments: [a.memberId: [1]], now: 0)
+        #expect(group.hasUnstoredChanges)
+        group.markStored()
+        _ = group.join(request(3, client: "b"), now: 10)
+        let both = joined(group.join(request(4, member: a.memberId), now: 11))
+        let b = both[3]!.memberId
+        #expect(group.state == .completingRebalance && !group.hasUnstoredChanges, "nothing new to store before the assignment")
+        _ = group.sync(waiter: 5, memberId: b, generationId: 2, protocolType: "consumer", protocolName: "range", assignments: [:], now: 12)
+        #expect(!group.hasUnstoredChanges, "a follower's sync changes nothing")
+        _ = group.sync(waiter: 6, memberId: a.memberId, generationId: 2, protocolType: "consumer", protocolName: "range",
+                       assignments: [a.memberId: [7], b: [8, 9]], now: 13)
+        #expect(group.state == .stable && group.hasUnstoredChanges)
+
+        // Through the record's bytes, as a restarted broker reads them.
+        let bytes = GroupMetadataRecord.value(group.stored)
+        let stored = try GroupMetadataRecord.parseValue(bytes)
+        #expect(stored == group.stored)
+        #expect(try GroupMetadataRecord.parseKey(GroupMetadataRecord.key(group: "g")) == "g")
+        #expect(try GroupMetadataRecord.parseKey(OffsetRecord.key(group: "g", partition: .init("t", 0))) == nil)
+        #expect(throws: SluiceError.self) { try GroupMetadataRecord.parseValue(Array(bytes.dropLast())) }
+
+        var restored = ConsumerGroup(groupId: "g", restoring: stored, initialRebalanceDelayMs: 0, now: 1_000)
+        #expect(restored.state == .stable && restored.generationId == 2 && restored.leaderId == a.memberId)
+        #expect(restored.heartbeat(memberId: b, generationId: 2, now: 1_001) == nil)
+        #expect(restored.validateCommit(memberId: a.memberId, generationId: 2, groupInstanceId: nil) == nil)
+        let assignment = synced(restored.sync(waiter: 7, memberId: b, generationId: 2, protocolType: nil, protocolName: nil, assignments: [:], now: 1_002))
+        #expect(assignment[7]?.assignment == [8, 9])
+        // A follower rejoining with the same protocols gets the stored generation at once.
+        let rejoin = joined(restored.join(request(8, member: b, client: "b"), now: 1_003))
+        #expect(rejoin[8]?.generationId == 2 && rejoin[8]?.error == nil)
+        // A member that is gone expires after its session, as before the restart.
+        _ = restored.heartbeat(memberId: b, generationId: 2, now: 10_000)
+        _ = restored.expire(now: 11_001 + 10_000)
+        #expect(restored.members.isEmpty && restored.state == .empty && restored.hasUnstoredChanges)
+        let empty = try GroupMetadataRecord.parseValue(GroupMetadataRecord.value(restored.stored))
+        #expect(empty.members.isEmpty && empty.generationId == restored.generationId)
+        let reborn = ConsumerGroup(groupId: "g", restoring: empty, initialRebalanceDelayMs: 0, now: 0)
+        #expect(reborn.state == .empty && reborn.generationId == restored.generationId)
     }
 }

@@ -95,10 +95,52 @@ struct ConsumerGroup: Sendable {
     /// together join one generation (Kafka's group.initial.rebalance.delay.ms).
     let initialRebalanceDelayMs: Int64
     private var memberCounter: UInt64 = 0
+    /// Whether the group reached a state worth storing (stable with a new assignment, or empty) that
+    /// the coordinator has not written yet.
+    private(set) var hasUnstoredChanges = false
 
     init(groupId: String, initialRebalanceDelayMs: Int64) {
         self.groupId = groupId
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
+    }
+
+    /// The group as a restarted broker finds it: the last stored generation, stable if it has members.
+    /// Every member's session starts now, so members that are gone expire as usual.
+    init(groupId: String, restoring stored: StoredGroup, initialRebalanceDelayMs: Int64, now: Int64) {
+        self.init(groupId: groupId, initialRebalanceDelayMs: initialRebalanceDelayMs)
+        self.generationId = stored.generationId
+        self.protocolType = stored.protocolType
+        for member in stored.members {
+            self.members[member.memberId] = Member(
+                memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
+                clientHost: member.clientHost, sessionTimeoutMs: member.sessionTimeoutMs, rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+                protocols: member.protocols, assignment: member.assignment, lastHeartbeatMs: now)
+            self.joinOrder.append(member.memberId)
+        }
+        if !self.members.isEmpty {
+            self.state = .stable
+            self.protocolName = stored.protocolName
+            self.leaderId = stored.leaderId.flatMap { self.members[$0] == nil ? nil : $0 }
+        }
+    }
+
+    /// What the coordinator stores of the group.
+    var stored: StoredGroup {
+        StoredGroup(
+            protocolType: self.protocolType, generationId: self.generationId, protocolName: self.protocolName, leaderId: self.leaderId,
+            members: self.joinOrder.compactMap { id in
+                self.members[id].map { member in
+                    StoredGroup.Member(
+                        memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
+                        clientHost: member.clientHost, sessionTimeoutMs: member.sessionTimeoutMs,
+                        rebalanceTimeoutMs: member.rebalanceTimeoutMs, protocols: member.protocols, assignment: member.assignment)
+                }
+            })
+    }
+
+    /// The coordinator wrote `stored`.
+    mutating func markStored() {
+        self.hasUnstoredChanges = false
     }
 
     var isEmpty: Bool { self.members.isEmpty }
@@ -201,6 +243,7 @@ struct ConsumerGroup: Sendable {
             self.generationId += 1
             self.protocolName = nil
             self.leaderId = nil
+            self.hasUnstoredChanges = true
             return []
         }
         self.generationId += 1
@@ -268,6 +311,7 @@ struct ConsumerGroup: Sendable {
             guard memberId == self.leaderId else { return [] }
             for id in self.members.keys { self.members[id]?.assignment = assignments[id] ?? [] }
             self.state = .stable
+            self.hasUnstoredChanges = true
             var actions: [Action] = []
             for (id, member) in self.members {
                 guard let pending = member.pendingSync else { continue }
@@ -343,6 +387,7 @@ struct ConsumerGroup: Sendable {
             self.leaderId = nil
             self.protocolName = nil
             self.rebalanceDeadlineMs = nil
+            self.hasUnstoredChanges = true
             return actions
         }
         switch self.state {

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import SluiceCore
 import SluiceLog
@@ -12,11 +13,13 @@ struct CommittedOffset: Sendable, Equatable {
 
 /// Coordinates every consumer group of the node: membership through `ConsumerGroup` state
 /// machines, committed offsets in `__consumer_offsets` (written durably before a commit is
-/// answered; transactional commits become visible with the transaction's marker), expiry of
-/// sessions and rebalances by a ticker.
+/// answered; transactional commits become visible with the transaction's marker), each group's
+/// membership there too once a rebalance completes or the group empties (`GroupMetadataRecord`),
+/// expiry of sessions and rebalances by a ticker.
 actor GroupCoordinator {
     private let offsetsPartition: Partition
     private let initialRebalanceDelayMs: Int64
+    private let logger: Logger
     private var groups: [String: ConsumerGroup] = [:]
     private var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
     /// Transactional commits not yet ended, by producer id.
@@ -30,13 +33,22 @@ actor GroupCoordinator {
     /// How often sessions and rebalance deadlines are checked.
     static let tickInterval: Duration = .milliseconds(100)
 
-    init(log: Log, initialRebalanceDelayMs: Int64) throws(SluiceError) {
+    init(log: Log, initialRebalanceDelayMs: Int64, logger: Logger) throws(SluiceError) {
         self.offsetsPartition = try InternalTopics.partition(InternalTopics.consumerOffsets, in: log)
         self.initialRebalanceDelayMs = initialRebalanceDelayMs
+        self.logger = logger
         var committed: [String: [TopicPartition: CommittedOffset]] = [:]
         var pending: [Int64: [String: [TopicPartition: CommittedOffset]]] = [:]
+        var stored: [String: StoredGroup] = [:]
         try InternalTopics.replay(self.offsetsPartition, { (record, producerId, isTransactional) throws(SluiceError) in
-            guard let key = record.key, let parsed = try OffsetRecord.parseKey(Array(key.readableBytesView)) else { return }
+            guard let key = record.key.map({ Array($0.readableBytesView) }) else { return }
+            if let group = try GroupMetadataRecord.parseKey(key) {
+                stored[group] = try record.value.map { (value) throws(SluiceError) in
+                    try GroupMetadataRecord.parseValue(Array(value.readableBytesView))
+                }
+                return
+            }
+            guard let parsed = try OffsetRecord.parseKey(key) else { return }
             let value = try record.value.map { (value) throws(SluiceError) in try OffsetRecord.parseValue(Array(value.readableBytesView)) }
             if isTransactional {
                 if let value { pending[producerId, default: [:]][parsed.group, default: [:]][parsed.partition] = value }
@@ -51,9 +63,33 @@ actor GroupCoordinator {
             }
             pending.removeValue(forKey: producerId)
         })
+        // A group whose offsets were all deleted is gone, unless its membership was stored.
+        committed = committed.filter { !$0.value.isEmpty }
         self.offsets = committed
         self.pendingTransactionalOffsets = pending
         for group in committed.keys { self.groups[group] = ConsumerGroup(groupId: group, initialRebalanceDelayMs: initialRebalanceDelayMs) }
+        let now = currentTimeMillis()
+        for (id, group) in stored {
+            self.groups[id] = ConsumerGroup(groupId: id, restoring: group, initialRebalanceDelayMs: initialRebalanceDelayMs, now: now)
+        }
+    }
+
+    /// Writes the membership of a group that reached a state worth storing. Not awaited: answers do
+    /// not wait for it (the log's group commit syncs it moments later), and a crash before that
+    /// costs only what a broker without it costs, a rebalance. A failed write is logged and retried
+    /// at the group's next change.
+    private func storeIfChanged(_ groupId: String) {
+        guard var group = self.groups[groupId], group.hasUnstoredChanges else { return }
+        do {
+            var builder = RecordBatchBuilder()
+            builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: groupId), value: GroupMetadataRecord.value(group.stored),
+                                          timestamp: currentTimeMillis()))
+            _ = try self.offsetsPartition.append(try builder.build())
+            group.markStored()
+            self.groups[groupId] = group
+        } catch {
+            self.logger.warning("cannot store the membership of group \(groupId): \(error)")
+        }
     }
 
     /// Runs the expiry ticker until cancelled.
@@ -66,6 +102,7 @@ actor GroupCoordinator {
                 let actions = group.expire(now: now)
                 self.groups[id] = group
                 self.perform(actions)
+                self.storeIfChanged(id)
             }
         }
     }
@@ -102,6 +139,7 @@ actor GroupCoordinator {
             let actions = group.join(joining, now: currentTimeMillis())
             self.groups[groupId] = group
             self.perform(actions)
+            self.storeIfChanged(groupId)
         }
     }
 
@@ -116,6 +154,7 @@ actor GroupCoordinator {
                                      protocolName: protocolName, assignments: assignments, now: currentTimeMillis())
             self.groups[groupId] = group
             self.perform(actions)
+            self.storeIfChanged(groupId)
         }
     }
 
@@ -131,6 +170,7 @@ actor GroupCoordinator {
         let (errors, actions) = group.leave(members: members, now: currentTimeMillis())
         self.groups[groupId] = group
         self.perform(actions)
+        self.storeIfChanged(groupId)
         return errors
     }
 
@@ -265,13 +305,12 @@ actor GroupCoordinator {
         guard group.isEmpty else { return .nonEmptyGroup }
         let partitions = Array((self.offsets[groupId] ?? [:]).keys)
         do {
-            if !partitions.isEmpty {
-                var builder = RecordBatchBuilder()
-                for partition in partitions {
-                    builder.append(ProducerRecord(key: OffsetRecord.key(group: groupId, partition: partition), value: nil, timestamp: currentTimeMillis()))
-                }
-                _ = try await self.offsetsPartition.appendDurably(try builder.build())
+            var builder = RecordBatchBuilder()
+            for partition in partitions {
+                builder.append(ProducerRecord(key: OffsetRecord.key(group: groupId, partition: partition), value: nil, timestamp: currentTimeMillis()))
             }
+            builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: groupId), value: nil, timestamp: currentTimeMillis()))
+            _ = try await self.offsetsPartition.appendDurably(try builder.build())
         } catch {
             return .coordinatorNotAvailable
         }
@@ -308,12 +347,7 @@ enum OffsetRecord {
         bytes.appendInteger(offset.offset)
         bytes.appendInteger(offset.leaderEpoch)
         bytes.appendInteger(offset.commitTimestampMs)
-        if let metadata = offset.metadata {
-            bytes.append(1)
-            bytes.appendString(metadata)
-        } else {
-            bytes.append(0)
-        }
+        bytes.appendOptionalString(offset.metadata)
         return bytes
     }
 
@@ -325,7 +359,6 @@ enum OffsetRecord {
         let offset = try reader.integer(as: Int64.self)
         let epoch = try reader.integer(as: Int32.self)
         let timestamp = try reader.integer(as: Int64.self)
-        let hasMetadata = try reader.integer(as: UInt8.self) == 1
-        return CommittedOffset(offset: offset, leaderEpoch: epoch, metadata: hasMetadata ? try reader.string() : nil, commitTimestampMs: timestamp)
+        return CommittedOffset(offset: offset, leaderEpoch: epoch, metadata: try reader.optionalString(), commitTimestampMs: timestamp)
     }
 }
