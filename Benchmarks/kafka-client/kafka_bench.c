@@ -10,8 +10,8 @@
  * Each mode prints progress on stderr and one JSON object on stdout. A producing mode given
  * --stats-file PATH also writes librdkafka's statistics there (one JSON object a second, one a line).
  *
- * - produce: sends records as fast as librdkafka accepts them for S seconds (round-robin over the
- *   partitions), then flushes. Only records acknowledged by a successful delivery report count; the
+ * - produce: sends records as fast as librdkafka accepts them for S seconds (groups of 64 records,
+ *   round-robin over the partitions, through rd_kafka_produce_batch), then flushes. Only records acknowledged by a successful delivery report count; the
  *   rate is acknowledged bytes (record values) over the time from the first send to the last report.
  *   librdkafka's statistics give the average batch (MessageSet) the broker received.
  * - latency: sends at a paced R records/s and records, per record, the time from rd_kafka_producev()
@@ -228,6 +228,32 @@ static void send_record(rd_kafka_t *rk, const struct options *options, int parti
     }
 }
 
+/* The throughput run hands librdkafka records SEND_GROUP_RECORDS at a time, all for one partition,
+ * through rd_kafka_produce_batch(): one enqueue (and one queue lock) per group instead of per record.
+ * The records, batches and requests on the wire are the same as with rd_kafka_producev(); the client
+ * only spends less of the CPU it shares with the broker (about a quarter less per MB here). */
+#define SEND_GROUP_RECORDS 64
+
+/* Enqueues a group of records for one partition; waits while the client's queue is full. */
+static void send_group(rd_kafka_topic_t *topic, int partition, rd_kafka_message_t *messages, int count) {
+    for (;;) {
+        for (int index = 0; index < count; index++) messages[index].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (rd_kafka_produce_batch(topic, partition, 0, messages, count) == count) return;
+        /* The records refused are retried, in their order. */
+        int refused = 0;
+        for (int index = 0; index < count; index++) {
+            if (messages[index].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+            if (messages[index].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                die("produce failed: %s", rd_kafka_err2str(messages[index].err));
+            }
+            messages[refused++] = messages[index];
+        }
+        count = refused;
+        if (count == 0) return;
+        usleep(100);
+    }
+}
+
 /* One record to every partition, acknowledged: connections and metadata are ready before timing. */
 static void warm_up(rd_kafka_t *rk, const struct options *options, const unsigned char *pool,
                     struct producer_state *state) {
@@ -267,8 +293,11 @@ static int run_produce(const struct options *options) {
     pthread_t poller;
     pthread_create(&poller, NULL, poll_loop, rk);
     warm_up(rk, options, pool, &state);
+    rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, options->topic, NULL);
+    if (!topic) die("cannot create the topic handle: %s", rd_kafka_err2str(rd_kafka_last_error()));
 
     size_t offsets = PAYLOAD_POOL_BYTES - (size_t)options->record_bytes;
+    rd_kafka_message_t group[SEND_GROUP_RECORDS];
     double cpu_start = process_cpu_seconds();
     int64_t start = now_ns();
     int64_t deadline = start + (int64_t)(options->seconds * 1e9);
@@ -276,7 +305,7 @@ static int run_produce(const struct options *options) {
     long long sent = 0;
     while (1) {
         /* Check the clock every 256 records: cheap enough, and a few hundred microseconds at most late. */
-        if ((sent & 255) == 0) {
+        if (sent % 256 == 0) {
             int64_t now = now_ns();
             if (now >= deadline) break;
             if (now >= next_report) {
@@ -285,8 +314,14 @@ static int run_produce(const struct options *options) {
                 next_report += 1000000000;
             }
         }
-        send_record(rk, options, (int)(sent % options->partitions), pool + (size_t)(sent * 4099) % offsets, 0);
-        sent++;
+        memset(group, 0, sizeof group);
+        for (int index = 0; index < SEND_GROUP_RECORDS; index++) {
+            /* No copy: the payload pool outlives the producer. */
+            group[index].payload = pool + (size_t)((sent + index) * 4099) % offsets;
+            group[index].len = (size_t)options->record_bytes;
+        }
+        send_group(topic, (int)(sent / SEND_GROUP_RECORDS % options->partitions), group, SEND_GROUP_RECORDS);
+        sent += SEND_GROUP_RECORDS;
     }
     if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) fprintf(stderr, "kafka_bench: flush timed out\n");
     /* flush returns as the last report is served (by it or by the poller). */
@@ -306,6 +341,7 @@ static int run_produce(const struct options *options) {
            "\"batches\": %.0f, \"cpu_cores\": %.3f}\n",
            records, bytes, seconds, bytes / seconds / 1e6, records / seconds, atomic_load(&state.failed_records), sent,
            batch_bytes, batch_records, state.batch_count, cpu_seconds / seconds);
+    rd_kafka_topic_destroy(topic);
     rd_kafka_destroy(rk);
     if (state.stats_file) fclose(state.stats_file);
     free(pool);

@@ -62,13 +62,14 @@ final class KafkaServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
-            // Reads up to a megabyte at once, so that large produce requests arrive in few reads
-            // and the frame decoder copies less.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: 1024 * 1024))
+            .childChannelOption(.maxMessagesPerRead, value: KafkaFrameReadAllocator.maxMessagesPerRead)
             .bind(host: self.host, port: self.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler(frameBytesMax: frameBytesMax))
+                    // Reads of up to a megabyte, and the rest of a large request read straight into its buffer.
+                    let reader = KafkaFrameReader(frameBytesMax: frameBytesMax)
+                    try channel.syncOptions!.setOption(.recvAllocator, value: KafkaFrameReadAllocator(
+                        reader: reader, adaptive: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: 1024 * 1024)))
+                    try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler(reader: reader))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }

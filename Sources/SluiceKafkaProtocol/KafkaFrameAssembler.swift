@@ -7,14 +7,23 @@ import NIOCore
 /// copies all of it (copy-on-write), then grows it by doubling, copying again. For megabyte produce
 /// requests that is several copies per byte. Here a frame that lies whole inside a read is a slice of
 /// that read (no copy), and a frame spread over reads is gathered once into a buffer of exactly its size.
+///
+/// A large frame's buffer can also be lent out as the target of the next socket read
+/// (`lendReadTarget`, which `KafkaFrameReadAllocator` hands to the channel): the rest of the frame is
+/// then read straight into it, and only the bytes of the frame's first read are copied.
 public struct KafkaFrameAssembler: Sendable {
     public let frameBytesMax: Int
     /// The most a frame spread over reads reserves before its bytes arrive: a produce request of a
     /// few partitions of 1 MiB batches fits, so it is still gathered without a second copy.
     public static let gatheringReserveBytesMax = 8 * 1024 * 1024
+    /// The least a frame must still need for its buffer to be lent as a read target: below it, an
+    /// ordinary read (which may also bring the next small frames) and a copy cost less.
+    public static let lendingBytesMin = 64 * 1024
     /// The frame being gathered across reads, and how many bytes it still needs.
     private var partial: ByteBuffer?
     private var partialNeeded = 0
+    /// While the partial frame's buffer is lent out: where its storage is and the frame's size.
+    private var lent: (storage: UInt, frameBytes: Int)?
     /// Bytes of a size prefix cut by the end of a read (fewer than 4).
     private var prefix: [UInt8] = []
 
@@ -23,10 +32,51 @@ public struct KafkaFrameAssembler: Sendable {
         self.frameBytesMax = frameBytesMax
     }
 
+    /// Whether `lendReadTarget` would lend a buffer.
+    public var canLend: Bool {
+        self.lent == nil && self.partial != nil && self.partialNeeded >= Self.lendingBytesMin
+    }
+
+    /// The buffer of the frame being gathered, for the next read to write into after its bytes (its
+    /// readable bytes are then what the read brought). The next call of `frames(in:)` must pass that
+    /// buffer back; nil when no large frame is being gathered. The assembler keeps no reference while
+    /// the buffer is lent, so that the read writes into it without a copy-on-write.
+    public mutating func lendReadTarget() -> ByteBuffer? {
+        guard self.canLend, var target = self.partial else { return nil }
+        self.partial = nil
+        let frameBytes = target.readableBytes + self.partialNeeded
+        if target.writableBytes < self.partialNeeded {
+            target.reserveCapacity(minimumWritableBytes: min(self.partialNeeded, Self.gatheringReserveBytesMax))
+        }
+        target.moveReaderIndex(to: target.writerIndex)
+        self.lent = (Self.storage(of: target), frameBytes)
+        return target
+    }
+
+    private static func storage(of buffer: ByteBuffer) -> UInt {
+        buffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+    }
+
     /// The frames that `read` completes (without their size prefix), in order. Throws on a negative
-    /// or oversize frame; the connection is then unusable.
+    /// or oversize frame, or when a read came in another buffer than the one lent (its bytes are
+    /// lost); the connection is then unusable.
     public mutating func frames(in read: inout ByteBuffer) throws(KafkaProtocolError) -> [ByteBuffer] {
         var frames: [ByteBuffer] = []
+        if let lent = self.lent {
+            self.lent = nil
+            guard Self.storage(of: read) == lent.storage else {
+                throw KafkaProtocolError(.frameLost, "a read did not arrive in the buffer lent for it; the frame being gathered is lost")
+            }
+            // The lent buffer holds the frame from its start: the bytes gathered before, then the read's.
+            read.moveReaderIndex(to: 0)
+            if read.readableBytes >= lent.frameBytes {
+                frames.append(read.readSlice(length: lent.frameBytes)!)
+            } else {
+                self.partial = read
+                self.partialNeeded = lent.frameBytes - read.readableBytes
+                read.moveReaderIndex(forwardBy: read.readableBytes)
+            }
+        }
         while read.readableBytes > 0 {
             if var gathering = self.partial {
                 let take = min(self.partialNeeded, read.readableBytes)
@@ -73,24 +123,74 @@ public struct KafkaFrameAssembler: Sendable {
     }
 }
 
+/// A connection's frame assembler, shared by its channel handler and its receive allocator. Used on
+/// the channel's event loop only.
+public final class KafkaFrameReader: @unchecked Sendable {
+    var assembler: KafkaFrameAssembler
+
+    public init(frameBytesMax: Int = KafkaFrameDecoder.frameBytesMaxDefault) {
+        self.assembler = KafkaFrameAssembler(frameBytesMax: frameBytesMax)
+    }
+}
+
+/// The channel's receive allocator: the frame being gathered when it is large (the rest of the frame
+/// is read straight into its buffer), otherwise buffers sized as `AdaptiveRecvByteBufferAllocator` sizes
+/// them.
+///
+/// It relies on how SwiftNIO's pooled receive buffers work: asked for no size (`nextBufferSize` nil)
+/// and told that buffers may grow (`record` true), the pool takes the allocator's buffer; with a pool of
+/// one buffer (`maxMessagesPerRead` 1), it keeps no reference to it, so the read writes into the lent
+/// buffer without a copy. Should a read ever come in another buffer, the assembler notices and the
+/// connection is closed rather than a frame corrupted.
+public struct KafkaFrameReadAllocator: RecvByteBufferAllocator {
+    private var adaptive: AdaptiveRecvByteBufferAllocator
+    private let reader: KafkaFrameReader
+
+    /// The channel option this allocator needs.
+    public static let maxMessagesPerRead: UInt = 1
+
+    public init(reader: KafkaFrameReader, adaptive: AdaptiveRecvByteBufferAllocator) {
+        self.reader = reader
+        self.adaptive = adaptive
+    }
+
+    public func buffer(allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.reader.assembler.lendReadTarget() ?? self.adaptive.buffer(allocator: allocator)
+    }
+
+    public func nextBufferSize() -> Int? {
+        self.reader.assembler.canLend ? nil : self.adaptive.nextBufferSize()
+    }
+
+    public mutating func record(actualReadBytes: Int) -> Bool {
+        _ = self.adaptive.record(actualReadBytes: actualReadBytes)
+        return true
+    }
+}
+
 /// The channel handler around `KafkaFrameAssembler`: reads in, frames out. After a framing error it
 /// reports the error once and drops what follows; the connection's owner closes it.
 public final class KafkaFrameHandler: ChannelInboundHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
 
-    private var assembler: KafkaFrameAssembler
+    private let reader: KafkaFrameReader
     private var failed = false
 
     public init(frameBytesMax: Int = KafkaFrameDecoder.frameBytesMaxDefault) {
-        self.assembler = KafkaFrameAssembler(frameBytesMax: frameBytesMax)
+        self.reader = KafkaFrameReader(frameBytesMax: frameBytesMax)
+    }
+
+    /// A handler whose assembler the channel's `KafkaFrameReadAllocator` shares.
+    public init(reader: KafkaFrameReader) {
+        self.reader = reader
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.failed else { return }
         var read = Self.unwrapInboundIn(data)
         do {
-            for frame in try self.assembler.frames(in: &read) { context.fireChannelRead(Self.wrapInboundOut(frame)) }
+            for frame in try self.reader.assembler.frames(in: &read) { context.fireChannelRead(Self.wrapInboundOut(frame)) }
         } catch {
             self.failed = true
             context.fireErrorCaught(error)

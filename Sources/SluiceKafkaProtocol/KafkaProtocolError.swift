@@ -34,6 +34,8 @@ public struct KafkaProtocolError: Error, Sendable, Hashable, CustomStringConvert
         public static let frameTooLarge = Code("frame too large")
         /// A frame whose size prefix is negative.
         public static let invalidFrameSize = Code("invalid frame size")
+        /// A read that should have landed in the buffer of the frame being gathered came in another.
+        public static let frameLost = Code("frame lost")
         /// An API key this module has no codec for.
         public static let unknownApiKey = Code("unknown API key")
     }

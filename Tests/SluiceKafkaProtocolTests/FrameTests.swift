@@ -223,6 +223,59 @@ struct SmallTypeTests {
         }
     }
 
+    /// As the broker's channel reads: whenever the assembler lends the buffer of a large frame, the next
+    /// read is written into it (up to its capacity, as a socket read), otherwise into a fresh buffer.
+    @Test func framesSurviveAnySplitWithReadsIntoLentBuffers() throws {
+        var random = SeededRandom()
+        var lentReads = 0
+        for _ in 0..<40 {
+            let frames: [[UInt8]] = (0..<Int.random(in: 1...12, using: &random)).map { _ in
+                random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : 200_000), using: &random))
+            }
+            var stream: [UInt8] = []
+            for frame in frames {
+                withUnsafeBytes(of: Int32(frame.count).bigEndian) { stream.append(contentsOf: $0) }
+                stream.append(contentsOf: frame)
+            }
+            var assembler = KafkaFrameAssembler(frameBytesMax: 1_000_000)
+            var seen: [[UInt8]] = []
+            var position = 0
+            while position < stream.count {
+                let wanted = Int.random(in: 1...100_000, using: &random)
+                var read: ByteBuffer
+                if var target = assembler.lendReadTarget() {
+                    #expect(target.readableBytes == 0)
+                    let length = min(stream.count - position, wanted, target.writableBytes)
+                    target.writeBytes(stream[position..<(position + length)])
+                    position += length
+                    read = target
+                    lentReads += 1
+                } else {
+                    let length = min(stream.count - position, wanted)
+                    read = ByteBuffer(bytes: stream[position..<(position + length)])
+                    position += length
+                }
+                seen.append(contentsOf: try assembler.frames(in: &read).map { Array($0.readableBytesView) })
+                #expect(read.readableBytes == 0)
+            }
+            #expect(seen == frames, "seed \(random.seed)")
+        }
+        #expect(lentReads > 40, "the large frames were read into lent buffers")
+    }
+
+    @Test func aReadThatMissesTheLentBufferClosesTheConnection() throws {
+        var assembler = KafkaFrameAssembler(frameBytesMax: 1_000_000)
+        var first = ByteBuffer(bytes: [0, 2, 0, 0] + [7, 7, 7])  // a frame of 131 072 bytes, 3 of them here
+        #expect(try assembler.frames(in: &first).isEmpty)
+        #expect(assembler.canLend)
+        let lent = assembler.lendReadTarget()
+        let target = try #require(lent)
+        #expect(target.writableBytes >= 131_072 - 3)
+        #expect(!assembler.canLend && assembler.lendReadTarget() == nil, "one lent buffer at a time")
+        var other = ByteBuffer(bytes: [1, 2, 3])
+        #expect(throws: KafkaProtocolError.self) { _ = try assembler.frames(in: &other) }
+    }
+
     @Test func negativeAndOversizeFramesAreRefused() throws {
         var assembler = KafkaFrameAssembler(frameBytesMax: 100)
         var oversize = ByteBuffer(bytes: [0, 0, 0, 101] + Array(repeating: 0, count: 101))
