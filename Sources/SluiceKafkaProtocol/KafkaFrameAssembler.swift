@@ -24,6 +24,11 @@ public struct KafkaFrameAssembler: Sendable {
     private var partialNeeded = 0
     /// While the partial frame's buffer is lent out: where its storage is and the frame's size.
     private var lent: (storage: UInt, frameBytes: Int)?
+    /// Whether the last frame completed was large (the next one probably is too).
+    private var lastFrameWasLarge = false
+    /// The size of a read at a frame boundary after a large frame: enough for the next request's header
+    /// and the start of its data, so that little is copied before the rest can be read into a lent buffer.
+    public static let boundaryReadBytes = 4 * 1024
     /// Bytes of a size prefix cut by the end of a read (fewer than 4).
     private var prefix: [UInt8] = []
 
@@ -37,18 +42,30 @@ public struct KafkaFrameAssembler: Sendable {
         self.lent == nil && self.partial != nil && self.partialNeeded >= Self.lendingBytesMin
     }
 
+    /// Whether the next read had better be short (`boundaryReadBytes`): at a frame boundary after a large frame.
+    public var prefersBoundaryRead: Bool {
+        self.lastFrameWasLarge && self.partial == nil && self.lent == nil
+    }
+
     /// The buffer of the frame being gathered, for the next read to write into after its bytes (its
     /// readable bytes are then what the read brought). The next call of `frames(in:)` must pass that
     /// buffer back; nil when no large frame is being gathered. The assembler keeps no reference while
     /// the buffer is lent, so that the read writes into it without a copy-on-write.
     public mutating func lendReadTarget() -> ByteBuffer? {
-        guard self.canLend, var target = self.partial else { return nil }
+        guard self.canLend, var gathering = self.partial else { return nil }
         self.partial = nil
-        let frameBytes = target.readableBytes + self.partialNeeded
-        if target.writableBytes < self.partialNeeded {
-            target.reserveCapacity(minimumWritableBytes: min(self.partialNeeded, Self.gatheringReserveBytesMax))
+        let gathered = gathering.readableBytes  // from index 0: the frame's first byte
+        let frameBytes = gathered + self.partialNeeded
+        if gathering.writableBytes < self.partialNeeded {
+            gathering.reserveCapacity(minimumWritableBytes: min(self.partialNeeded, Self.gatheringReserveBytesMax))
         }
-        target.moveReaderIndex(to: target.writerIndex)
+        // A slice that ends where the frame does (buffers round their capacity up to a power of two), so
+        // that the read stops at the frame's end and the next frame's start is not copied later.
+        let end = min(frameBytes, gathering.capacity)
+        gathering.moveWriterIndex(to: end)
+        var target = gathering.getSlice(at: 0, length: end)!
+        target.moveWriterIndex(to: gathered)
+        target.moveReaderIndex(to: gathered)
         self.lent = (Self.storage(of: target), frameBytes)
         return target
     }
@@ -71,6 +88,7 @@ public struct KafkaFrameAssembler: Sendable {
             read.moveReaderIndex(to: 0)
             if read.readableBytes >= lent.frameBytes {
                 frames.append(read.readSlice(length: lent.frameBytes)!)
+                self.lastFrameWasLarge = true
             } else {
                 self.partial = read
                 self.partialNeeded = lent.frameBytes - read.readableBytes
@@ -85,6 +103,7 @@ public struct KafkaFrameAssembler: Sendable {
                 self.partialNeeded -= take
                 if self.partialNeeded == 0 {
                     frames.append(gathering)
+                    self.lastFrameWasLarge = gathering.readableBytes >= Self.lendingBytesMin
                     self.partial = nil
                 } else {
                     self.partial = gathering
@@ -109,6 +128,7 @@ public struct KafkaFrameAssembler: Sendable {
             }
             if read.readableBytes >= Int(size) {
                 frames.append(read.readSlice(length: Int(size))!)
+                self.lastFrameWasLarge = Int(size) >= Self.lendingBytesMin
             } else {
                 // The whole declared size only up to a bound: a peer that sends size prefixes alone
                 // reserves no more than that per connection; larger frames grow as they arrive.
@@ -134,8 +154,9 @@ public final class KafkaFrameReader: @unchecked Sendable {
 }
 
 /// The channel's receive allocator: the frame being gathered when it is large (the rest of the frame
-/// is read straight into its buffer), otherwise buffers sized as `AdaptiveRecvByteBufferAllocator` sizes
-/// them.
+/// is read straight into its buffer); a short buffer at a frame boundary after a large frame (the next
+/// frame's start is copied, so the less the better); otherwise buffers sized as
+/// `AdaptiveRecvByteBufferAllocator` sizes them.
 ///
 /// It relies on how SwiftNIO's pooled receive buffers work: asked for no size (`nextBufferSize` nil)
 /// and told that buffers may grow (`record` true), the pool takes the allocator's buffer; with a pool of
@@ -155,11 +176,15 @@ public struct KafkaFrameReadAllocator: RecvByteBufferAllocator {
     }
 
     public func buffer(allocator: ByteBufferAllocator) -> ByteBuffer {
-        self.reader.assembler.lendReadTarget() ?? self.adaptive.buffer(allocator: allocator)
+        if let target = self.reader.assembler.lendReadTarget() { return target }
+        if self.reader.assembler.prefersBoundaryRead { return allocator.buffer(capacity: KafkaFrameAssembler.boundaryReadBytes) }
+        return self.adaptive.buffer(allocator: allocator)
     }
 
+    /// Nil (no pooled buffer, which would read as much as its capacity) for a lent or a short read.
     public func nextBufferSize() -> Int? {
-        self.reader.assembler.canLend ? nil : self.adaptive.nextBufferSize()
+        let assembler = self.reader.assembler
+        return assembler.canLend || assembler.prefersBoundaryRead ? nil : self.adaptive.nextBufferSize()
     }
 
     public mutating func record(actualReadBytes: Int) -> Bool {

@@ -228,6 +228,7 @@ struct SmallTypeTests {
     @Test func framesSurviveAnySplitWithReadsIntoLentBuffers() throws {
         var random = SeededRandom()
         var lentReads = 0
+        var boundaryReads = 0
         for _ in 0..<40 {
             let frames: [[UInt8]] = (0..<Int.random(in: 1...12, using: &random)).map { _ in
                 random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : 200_000), using: &random))
@@ -251,7 +252,9 @@ struct SmallTypeTests {
                     read = target
                     lentReads += 1
                 } else {
-                    let length = min(stream.count - position, wanted)
+                    // After a large frame the channel reads short, as KafkaFrameReadAllocator does.
+                    if assembler.prefersBoundaryRead { boundaryReads += 1 }
+                    let length = min(stream.count - position, assembler.prefersBoundaryRead ? KafkaFrameAssembler.boundaryReadBytes : wanted)
                     read = ByteBuffer(bytes: stream[position..<(position + length)])
                     position += length
                 }
@@ -261,6 +264,7 @@ struct SmallTypeTests {
             #expect(seen == frames, "seed \(random.seed)")
         }
         #expect(lentReads > 40, "the large frames were read into lent buffers")
+        #expect(boundaryReads > 0, "frames after large ones began with short reads")
     }
 
     @Test func aReadThatMissesTheLentBufferClosesTheConnection() throws {
