@@ -198,17 +198,24 @@ struct SmallTypeTests {
 
 /// The assembler cuts the same frames whatever the reads' boundaries, copying only frames that span reads.
 @Suite struct FrameAssemblerTests {
+    /// Frames of random bytes, half of them small and half up to `largeBytes`, and the stream of them
+    /// with their size prefixes.
+    static func randomStream(frameCount: ClosedRange<Int>, largeBytes: Int, using random: inout SeededRandom) -> (frames: [[UInt8]], stream: [UInt8]) {
+        let frames: [[UInt8]] = (0..<Int.random(in: frameCount, using: &random)).map { _ in
+            random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : largeBytes), using: &random))
+        }
+        var stream: [UInt8] = []
+        for frame in frames {
+            withUnsafeBytes(of: Int32(frame.count).bigEndian) { stream.append(contentsOf: $0) }
+            stream.append(contentsOf: frame)
+        }
+        return (frames, stream)
+    }
+
     @Test func framesSurviveAnySplitOfTheStream() throws {
         var random = SeededRandom()
         for _ in 0..<200 {
-            let frames: [[UInt8]] = (0..<Int.random(in: 1...20, using: &random)).map { _ in
-                random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : 5_000), using: &random))
-            }
-            var stream: [UInt8] = []
-            for frame in frames {
-                withUnsafeBytes(of: Int32(frame.count).bigEndian) { stream.append(contentsOf: $0) }
-                stream.append(contentsOf: frame)
-            }
+            let (frames, stream) = Self.randomStream(frameCount: 1...20, largeBytes: 5_000, using: &random)
             var assembler = KafkaFrameAssembler(frameBytesMax: 10_000)
             var seen: [[UInt8]] = []
             var position = 0
@@ -230,14 +237,7 @@ struct SmallTypeTests {
         var lentReads = 0
         var boundaryReads = 0
         for _ in 0..<40 {
-            let frames: [[UInt8]] = (0..<Int.random(in: 1...12, using: &random)).map { _ in
-                random.bytes(Int.random(in: 0...(Bool.random(using: &random) ? 30 : 200_000), using: &random))
-            }
-            var stream: [UInt8] = []
-            for frame in frames {
-                withUnsafeBytes(of: Int32(frame.count).bigEndian) { stream.append(contentsOf: $0) }
-                stream.append(contentsOf: frame)
-            }
+            let (frames, stream) = Self.randomStream(frameCount: 1...12, largeBytes: 200_000, using: &random)
             var assembler = KafkaFrameAssembler(frameBytesMax: 1_000_000)
             var seen: [[UInt8]] = []
             var position = 0

@@ -19,7 +19,7 @@ struct ConsumerGroup: Sendable {
         var metadata: [UInt8]
     }
 
-    struct Member: Sendable {
+    struct Member: Sendable, Equatable {
         var memberId: String
         var groupInstanceId: String?
         var clientId: String
@@ -110,11 +110,9 @@ struct ConsumerGroup: Sendable {
         self.init(groupId: groupId, initialRebalanceDelayMs: initialRebalanceDelayMs)
         self.generationId = stored.generationId
         self.protocolType = stored.protocolType
-        for member in stored.members {
-            self.members[member.memberId] = Member(
-                memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
-                clientHost: member.clientHost, sessionTimeoutMs: member.sessionTimeoutMs, rebalanceTimeoutMs: member.rebalanceTimeoutMs,
-                protocols: member.protocols, assignment: member.assignment, lastHeartbeatMs: now)
+        for var member in stored.members {
+            member.lastHeartbeatMs = now
+            self.members[member.memberId] = member
             self.joinOrder.append(member.memberId)
         }
         if !self.members.isEmpty {
@@ -130,10 +128,11 @@ struct ConsumerGroup: Sendable {
             protocolType: self.protocolType, generationId: self.generationId, protocolName: self.protocolName, leaderId: self.leaderId,
             members: self.joinOrder.compactMap { id in
                 self.members[id].map { member in
-                    StoredGroup.Member(
-                        memberId: member.memberId, groupInstanceId: member.groupInstanceId, clientId: member.clientId,
-                        clientHost: member.clientHost, sessionTimeoutMs: member.sessionTimeoutMs,
-                        rebalanceTimeoutMs: member.rebalanceTimeoutMs, protocols: member.protocols, assignment: member.assignment)
+                    var stored = member
+                    stored.pendingJoin = nil
+                    stored.pendingSync = nil
+                    stored.lastHeartbeatMs = 0
+                    return stored
                 }
             })
     }

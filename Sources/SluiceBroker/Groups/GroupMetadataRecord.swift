@@ -6,23 +6,12 @@ import SluiceCore
 /// restarted broker knows the members of the last stable generation: their heartbeats and offset
 /// commits go on being accepted instead of every consumer rejoining.
 struct StoredGroup: Sendable, Equatable {
-    struct Member: Sendable, Equatable {
-        var memberId: String
-        var groupInstanceId: String?
-        var clientId: String
-        var clientHost: String
-        var sessionTimeoutMs: Int32
-        var rebalanceTimeoutMs: Int32
-        var protocols: [ConsumerGroup.ProtocolChoice]
-        var assignment: [UInt8]
-    }
-
     var protocolType: String?
     var generationId: Int32
     var protocolName: String?
     var leaderId: String?
-    /// In join order, which decides the next leader.
-    var members: [Member]
+    /// In join order, which decides the next leader; with no pending request and no heartbeat time.
+    var members: [ConsumerGroup.Member]
 }
 
 /// The key and value of a group's metadata record in `__consumer_offsets`. Its key version (2) differs
@@ -77,7 +66,7 @@ enum GroupMetadataRecord {
         let generationId = try reader.integer(as: Int32.self)
         let protocolName = try reader.optionalString()
         let leaderId = try reader.optionalString()
-        var members: [StoredGroup.Member] = []
+        var members: [ConsumerGroup.Member] = []
         for _ in 0..<(try reader.count()) {
             let memberId = try reader.string()
             let groupInstanceId = try reader.optionalString()
@@ -90,10 +79,10 @@ enum GroupMetadataRecord {
                 let name = try reader.string()
                 protocols.append(.init(name: name, metadata: try reader.bytesField()))
             }
-            members.append(StoredGroup.Member(
+            members.append(ConsumerGroup.Member(
                 memberId: memberId, groupInstanceId: groupInstanceId, clientId: clientId, clientHost: clientHost,
                 sessionTimeoutMs: sessionTimeoutMs, rebalanceTimeoutMs: rebalanceTimeoutMs, protocols: protocols,
-                assignment: try reader.bytesField()))
+                assignment: try reader.bytesField(), lastHeartbeatMs: 0))
         }
         guard reader.isAtEnd else { throw SluiceError(.corruptData, "group metadata record has trailing bytes") }
         return StoredGroup(protocolType: protocolType, generationId: generationId, protocolName: protocolName, leaderId: leaderId,
