@@ -267,6 +267,30 @@ struct SmallTypeTests {
         #expect(boundaryReads > 0, "frames after large ones began with short reads")
     }
 
+    @Test func aFrameLargerThanTheReserveIsReadIntoGrowingLentBuffers() throws {
+        let frameBytes = 2 * KafkaFrameAssembler.gatheringReserveBytesMax + 12_345
+        var stream: [UInt8] = []
+        withUnsafeBytes(of: Int32(frameBytes).bigEndian) { stream.append(contentsOf: $0) }
+        stream += (0..<frameBytes).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        stream += [0, 0, 0, 2, 7, 8]  // a small frame after it
+        var assembler = KafkaFrameAssembler(frameBytesMax: 64 * 1024 * 1024)
+        var read = ByteBuffer(bytes: stream[0..<1_000])
+        #expect(try assembler.frames(in: &read).isEmpty)
+        var position = 1_000
+        var frames: [ByteBuffer] = []
+        while var target = assembler.lendReadTarget() {
+            let length = min(target.writableBytes, 3_000_000)
+            #expect(position + length <= 4 + frameBytes, "a lent buffer ends where its frame does")
+            target.writeBytes(stream[position..<(position + length)])
+            position += length
+            frames += try assembler.frames(in: &target)
+        }
+        var rest = ByteBuffer(bytes: stream[position...])
+        frames += try assembler.frames(in: &rest)
+        #expect(frames.map(\.readableBytes) == [frameBytes, 2])
+        #expect(Array(frames[0].readableBytesView) == Array(stream[4..<(4 + frameBytes)]))
+    }
+
     @Test func aReadThatMissesTheLentBufferClosesTheConnection() throws {
         var assembler = KafkaFrameAssembler(frameBytesMax: 1_000_000)
         var first = ByteBuffer(bytes: [0, 2, 0, 0] + [7, 7, 7])  // a frame of 131 072 bytes, 3 of them here
