@@ -22,6 +22,11 @@ extension Broker {
                 partitionResponse.baseOffset = -1
                 if !validAcks {
                     partitionResponse.errorCode = KafkaErrorCode.invalidRequiredAcks.rawValue
+                } else if InternalTopics.coordinatorTopics.contains(topicData.name) {
+                    // Kafka's rule: clients never write the coordinators' topics, whose records the
+                    // coordinators replay at start.
+                    partitionResponse.errorCode = KafkaErrorCode.invalidTopicException.rawValue
+                    partitionResponse.errorMessage = "\(topicData.name) is an internal topic: clients cannot produce to it"
                 } else {
                     do {
                         let partition = try self.log.partition(TopicPartition(topicData.name, partitionData.index))

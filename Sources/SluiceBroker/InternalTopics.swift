@@ -8,6 +8,8 @@ import SluiceLog
 enum InternalTopics {
     static let consumerOffsets = "__consumer_offsets"
     static let transactionState = "__transaction_state"
+    /// The topics only the coordinators write.
+    static let coordinatorTopics: Set<String> = [consumerOffsets, transactionState]
 
     /// Creates the topic if it does not exist and returns its only partition.
     static func partition(_ name: String, in log: Log) throws(SluiceError) -> Partition {

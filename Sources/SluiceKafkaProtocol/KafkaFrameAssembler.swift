@@ -22,8 +22,9 @@ public struct KafkaFrameAssembler: Sendable {
     /// The frame being gathered across reads, and how many bytes it still needs.
     private var partial: ByteBuffer?
     private var partialNeeded = 0
-    /// While the partial frame's buffer is lent out: where its storage is and the frame's size.
-    private var lent: (storage: UInt, frameBytes: Int)?
+    /// While the partial frame's buffer is lent out: where its storage is, the frame's size, and the
+    /// lent slice's reader index and capacity (what the read must come back with).
+    private var lent: (storage: UInt, frameBytes: Int, readerIndex: Int, capacity: Int)?
     /// Whether the last frame completed was large (the next one probably is too).
     private var lastFrameWasLarge = false
     /// The size of a read at a frame boundary after a large frame: enough for the next request's header
@@ -66,12 +67,17 @@ public struct KafkaFrameAssembler: Sendable {
         var target = gathering.getSlice(at: 0, length: end)!
         target.moveWriterIndex(to: gathered)
         target.moveReaderIndex(to: gathered)
-        self.lent = (Self.storage(of: target), frameBytes)
+        self.lent = (Self.storage(of: target), frameBytes, target.readerIndex, target.capacity)
         return target
     }
 
     private static func storage(of buffer: ByteBuffer) -> UInt {
         buffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    /// Where the frame being gathered is stored (tests: gathering writes in place, never a copy).
+    var gatheringStorage: UInt? {
+        self.partial.map(Self.storage(of:))
     }
 
     /// The frames that `read` completes (without their size prefix), in order. Throws on a negative
@@ -81,7 +87,9 @@ public struct KafkaFrameAssembler: Sendable {
         var frames: [ByteBuffer] = []
         if let lent = self.lent {
             self.lent = nil
-            guard Self.storage(of: read) == lent.storage else {
+            // The same memory, indexes and bounds: a buffer freed and allocated again at the same address
+            // would start at index 0 with another capacity.
+            guard Self.storage(of: read) == lent.storage && read.readerIndex == lent.readerIndex && read.capacity == lent.capacity else {
                 throw KafkaProtocolError(.frameLost, "a read did not arrive in the buffer lent for it; the frame being gathered is lost")
             }
             // The lent buffer holds the frame from its start: the bytes gathered before, then the read's.
@@ -97,6 +105,8 @@ public struct KafkaFrameAssembler: Sendable {
         }
         while read.readableBytes > 0 {
             if var gathering = self.partial {
+                // Taken out, so that the write below finds the buffer unshared and does not copy it.
+                self.partial = nil
                 let take = min(self.partialNeeded, read.readableBytes)
                 var piece = read.readSlice(length: take)!
                 gathering.writeBuffer(&piece)
@@ -104,7 +114,6 @@ public struct KafkaFrameAssembler: Sendable {
                 if self.partialNeeded == 0 {
                     frames.append(gathering)
                     self.lastFrameWasLarge = gathering.readableBytes >= Self.lendingBytesMin
-                    self.partial = nil
                 } else {
                     self.partial = gathering
                 }

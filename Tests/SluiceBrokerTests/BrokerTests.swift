@@ -10,7 +10,7 @@ import _SluiceTestSupport
 @testable import SluiceBroker
 
 /// A broker on an ephemeral port over a log in a temporary directory, for one test.
-func withBroker(_ body: (KafkaClient, Log, Int) async throws -> Void) async throws {
+func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) async throws -> Void) async throws {
     let directory = TemporaryDirectory(prefix: "sluice-broker")
     defer { directory.remove() }
     var options = LogOptions()
@@ -19,7 +19,7 @@ func withBroker(_ body: (KafkaClient, Log, Int) async throws -> Void) async thro
     var config = BrokerConfig()
     config.groupInitialRebalanceDelayMs = 0
     let broker = try await Broker(log: log, config: config, clusterId: "test-cluster", logger: Logger(label: "test"))
-    let server = KafkaServer(host: "127.0.0.1", port: 0, processor: broker, frameBytesMax: 1 << 20, logger: Logger(label: "test"))
+    let server = KafkaServer(host: "127.0.0.1", port: 0, processor: broker, frameBytesMax: frameBytesMax, logger: Logger(label: "test"))
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let serving = Task { try await server.run { address in portContinuation.yield(address.port ?? 0) } }
     var ports = portStream.makeAsyncIterator()
@@ -59,6 +59,34 @@ func withBroker(_ body: (KafkaClient, Log, Int) async throws -> Void) async thro
             let byTime = try await client.listOffsets(topic: "events", partitions: [1], timestamp: 6_000, readCommitted: false)
             #expect(byTime[1] == 3)
             await #expect(throws: SluiceError.self) { try await client.partitionCount(of: "missing") }
+        }
+    }
+
+    /// A produce request of megabytes arrives over many socket reads, most of them into the buffer
+    /// the frame assembler lends: the records come back intact, and so do small requests after it.
+    @Test func aLargeProduceRequestArrivesWhole() async throws {
+        try await withBroker(frameBytesMax: 8 << 20) { client, log, _ in
+            try log.createTopic("big", config: TopicConfig(partitionCount: 3))
+            var random = SeededRandom()
+            let values = (0..<3).map { _ in (0..<900).map { _ in String(decoding: random.bytes(1_000).map { 0x41 + $0 % 26 }, as: UTF8.self) } }
+            for round in 0..<3 {
+                let batches = Dictionary(uniqueKeysWithValues: (0..<3).map { (Int32($0), Batches.strings(values[$0])) })
+                let offsets = try await client.produce(topic: "big", batches: batches)
+                #expect(offsets == [0: Int64(round * 900), 1: Int64(round * 900), 2: Int64(round * 900)])
+                #expect(try await client.partitionCount(of: "big") == 3)
+            }
+            for partition in 0..<3 {
+                let records = try readAll(log.partition(TopicPartition("big", Int32(partition))))
+                #expect(records.count == 2_700)
+                #expect(records.prefix(900).map { String(decoding: $0.value!.readableBytesView, as: UTF8.self) } == values[partition])
+            }
+            // Clients cannot write the coordinators' own topics.
+            do {
+                _ = try await client.produce(topic: "__consumer_offsets", batches: [0: Batches.strings(["x"], keys: ["\u{2}"])])
+                Issue.record("a produce to __consumer_offsets was accepted")
+            } catch let error as SluiceError {
+                #expect(error.message.contains("INVALID_TOPIC_EXCEPTION"), "\(error)")
+            }
         }
     }
 

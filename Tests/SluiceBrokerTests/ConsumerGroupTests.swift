@@ -136,19 +136,20 @@ import Testing
     @Test func aStoredStableGroupComesBackWithItsMembersGenerationAndAssignments() throws {
         var group = ConsumerGroup(groupId: "g", initialRebalanceDelayMs: 0)
         let a = joined(group.join(request(1), now: 0))[1]!
-        #expect(!group.hasUnstoredChanges, "nothing to store before the first assignment")
+        #expect(group.unstored == nil, "nothing to store before the first assignment")
         _ = group.sync(waiter: 2, memberId: a.memberId, generationId: 1, protocolType: nil, protocolName: nil, assignments: [a.memberId: [1]], now: 0)
-        #expect(group.hasUnstoredChanges)
-        group.markStored()
+        #expect(group.takeUnstored()?.generationId == 1)
+        #expect(group.unstored == nil)
         _ = group.join(request(3, client: "b"), now: 10)
         let both = joined(group.join(request(4, member: a.memberId), now: 11))
         let b = both[3]!.memberId
-        #expect(group.state == .completingRebalance && !group.hasUnstoredChanges, "nothing new to store before the assignment")
+        #expect(group.state == .completingRebalance && group.unstored == nil, "nothing new to store before the assignment")
         _ = group.sync(waiter: 5, memberId: b, generationId: 2, protocolType: "consumer", protocolName: "range", assignments: [:], now: 12)
-        #expect(!group.hasUnstoredChanges, "a follower's sync changes nothing")
+        #expect(group.unstored == nil, "a follower's sync changes nothing")
         _ = group.sync(waiter: 6, memberId: a.memberId, generationId: 2, protocolType: "consumer", protocolName: "range",
                        assignments: [a.memberId: [7], b: [8, 9]], now: 13)
-        #expect(group.state == .stable && group.hasUnstoredChanges)
+        #expect(group.state == .stable && group.unstored == group.stored)
+        #expect(group.stored.members.allSatisfy { $0.protocols.map(\.name) == ["range"] }, "only the chosen protocol is stored")
 
         // Through the record's bytes, as a restarted broker reads them.
         let bytes = GroupMetadataRecord.value(group.stored)
@@ -170,7 +171,7 @@ import Testing
         // A member that is gone expires after its session, as before the restart.
         _ = restored.heartbeat(memberId: b, generationId: 2, now: 10_000)
         _ = restored.expire(now: 11_001 + 10_000)
-        #expect(restored.members.isEmpty && restored.state == .empty && restored.hasUnstoredChanges)
+        #expect(restored.members.isEmpty && restored.state == .empty && restored.unstored?.members.isEmpty == true)
         let empty = try GroupMetadataRecord.parseValue(GroupMetadataRecord.value(restored.stored))
         #expect(empty.members.isEmpty && empty.generationId == restored.generationId)
         let reborn = ConsumerGroup(groupId: "g", restoring: empty, initialRebalanceDelayMs: 0, now: 0)

@@ -112,4 +112,39 @@ import _SluiceTestSupport
             #expect(listed.groups.isEmpty)
         }
     }
+
+    /// Records a broker cannot read in __consumer_offsets (a foreign key of version 2, a corrupt value)
+    /// are skipped with a warning: the broker starts, and the groups it can read come back.
+    @Test func unreadableRecordsInTheOffsetsTopicDoNotStopTheBroker() async throws {
+        let directory = TemporaryDirectory(prefix: "group-persistence-corrupt")
+        defer { directory.remove() }
+        var memberId = ""
+        try await withBroker(in: directory) { exchange in
+            let first = try await self.join(exchange, member: "")
+            let joined = try await self.join(exchange, member: first.memberId)
+            memberId = joined.memberId
+            var sync = SyncGroupRequest()
+            sync.groupId = "g"
+            sync.generationId = joined.generationId
+            sync.memberId = memberId
+            sync.assignments = [.init(memberId: memberId, assignment: [1])]
+            _ = try await exchange.send(sync, version: 3, as: SyncGroupResponse.self)
+        }
+        do {
+            let log = try Log(directory: directory.path, options: LogOptions())
+            defer { try? log.close() }
+            let partition = try log.partition(TopicPartition("__consumer_offsets", 0))
+            var builder = RecordBatchBuilder()
+            builder.append(ProducerRecord(key: [2], value: [1, 2, 3], timestamp: 0))  // a truncated group name
+            builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: "other"), value: [9, 9], timestamp: 0))  // unknown version
+            builder.append(ProducerRecord(key: OffsetRecord.key(group: "g", partition: TopicPartition("t", 1)), value: [1], timestamp: 0))
+            _ = try partition.append(try builder.build())
+            try partition.flush()
+        }
+        try await withBroker(in: directory) { exchange in
+            #expect(try await self.heartbeat(exchange, member: memberId, generation: 1) == 0, "the readable group is back")
+            let listed = try await exchange.send(ListGroupsRequest(), version: 3, as: ListGroupsResponse.self)
+            #expect(listed.groups.map(\.groupId) == ["g"])
+        }
+    }
 }

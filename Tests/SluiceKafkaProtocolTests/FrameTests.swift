@@ -1,6 +1,6 @@
 import NIOCore
 import NIOEmbedded
-import SluiceKafkaProtocol
+@testable import SluiceKafkaProtocol
 import _SluiceTestSupport
 import Testing
 
@@ -289,6 +289,22 @@ struct SmallTypeTests {
         frames += try assembler.frames(in: &rest)
         #expect(frames.map(\.readableBytes) == [frameBytes, 2])
         #expect(Array(frames[0].readableBytesView) == Array(stream[4..<(4 + frameBytes)]))
+    }
+
+    @Test func aFrameSpreadOverReadsIsGatheredInPlace() throws {
+        var assembler = KafkaFrameAssembler(frameBytesMax: 1_000_000)
+        var first = ByteBuffer(bytes: [0, 0, 0x27, 0x10] + Array(repeating: 1, count: 100))  // 10 000 bytes
+        #expect(try assembler.frames(in: &first).isEmpty)
+        let storage = try #require(assembler.gatheringStorage)
+        for _ in 0..<98 {
+            var read = ByteBuffer(bytes: Array(repeating: 2, count: 100))
+            #expect(try assembler.frames(in: &read).isEmpty)
+            #expect(assembler.gatheringStorage == storage, "each read is appended to the same buffer, not to a copy")
+        }
+        var last = ByteBuffer(bytes: Array(repeating: 3, count: 100))
+        let frames = try assembler.frames(in: &last)
+        #expect(frames.count == 1 && frames[0].readableBytes == 10_000)
+        #expect(frames[0].withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) } == storage)
     }
 
     @Test func aReadThatMissesTheLentBufferClosesTheConnection() throws {

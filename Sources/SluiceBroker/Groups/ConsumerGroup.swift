@@ -95,9 +95,10 @@ struct ConsumerGroup: Sendable {
     /// together join one generation (Kafka's group.initial.rebalance.delay.ms).
     let initialRebalanceDelayMs: Int64
     private var memberCounter: UInt64 = 0
-    /// Whether the group reached a state worth storing (stable with a new assignment, or empty) that
-    /// the coordinator has not written yet.
-    private(set) var hasUnstoredChanges = false
+    /// The group as it was when it last reached a state worth storing (stable with a new assignment, or
+    /// empty), until the coordinator takes it to write it. Taken at the transition, so that what is
+    /// stored is never a rebalance in progress.
+    private(set) var unstored: StoredGroup?
 
     init(groupId: String, initialRebalanceDelayMs: Int64) {
         self.groupId = groupId
@@ -122,13 +123,15 @@ struct ConsumerGroup: Sendable {
         }
     }
 
-    /// What the coordinator stores of the group.
+    /// What the coordinator stores of the group: for each member, as Kafka, only the chosen protocol's
+    /// metadata (a member rejoining after a restart with several protocols starts a rebalance).
     var stored: StoredGroup {
         StoredGroup(
             protocolType: self.protocolType, generationId: self.generationId, protocolName: self.protocolName, leaderId: self.leaderId,
             members: self.joinOrder.compactMap { id in
                 self.members[id].map { member in
                     var stored = member
+                    stored.protocols = member.protocols.filter { $0.name == self.protocolName }
                     stored.pendingJoin = nil
                     stored.pendingSync = nil
                     stored.lastHeartbeatMs = 0
@@ -137,9 +140,10 @@ struct ConsumerGroup: Sendable {
             })
     }
 
-    /// The coordinator wrote `stored`.
-    mutating func markStored() {
-        self.hasUnstoredChanges = false
+    /// The state to store, if the group reached one since the last call.
+    mutating func takeUnstored() -> StoredGroup? {
+        defer { self.unstored = nil }
+        return self.unstored
     }
 
     var isEmpty: Bool { self.members.isEmpty }
@@ -192,12 +196,13 @@ struct ConsumerGroup: Sendable {
             }
             if self.state != .preparingRebalance { actions += self.prepareRebalance(now: now) }
         } else {
+            // The first member of an empty group sets its protocol type, whatever the group held before (Kafka's rule).
+            if self.members.isEmpty { self.protocolType = request.protocolType }
             self.members[memberId] = Member(
                 memberId: memberId, groupInstanceId: request.groupInstanceId, clientId: request.clientId, clientHost: request.clientHost,
                 sessionTimeoutMs: request.sessionTimeoutMs, rebalanceTimeoutMs: request.rebalanceTimeoutMs, protocols: request.protocols,
                 pendingJoin: request.waiter, lastHeartbeatMs: now)
             self.joinOrder.append(memberId)
-            if self.protocolType == nil { self.protocolType = request.protocolType }
             if self.state != .preparingRebalance { actions += self.prepareRebalance(now: now) }
         }
         return actions + self.completeRebalanceIfReady(now: now)
@@ -242,7 +247,7 @@ struct ConsumerGroup: Sendable {
             self.generationId += 1
             self.protocolName = nil
             self.leaderId = nil
-            self.hasUnstoredChanges = true
+            self.unstored = self.stored
             return []
         }
         self.generationId += 1
@@ -310,7 +315,7 @@ struct ConsumerGroup: Sendable {
             guard memberId == self.leaderId else { return [] }
             for id in self.members.keys { self.members[id]?.assignment = assignments[id] ?? [] }
             self.state = .stable
-            self.hasUnstoredChanges = true
+            self.unstored = self.stored
             var actions: [Action] = []
             for (id, member) in self.members {
                 guard let pending = member.pendingSync else { continue }
@@ -386,7 +391,7 @@ struct ConsumerGroup: Sendable {
             self.leaderId = nil
             self.protocolName = nil
             self.rebalanceDeadlineMs = nil
-            self.hasUnstoredChanges = true
+            self.unstored = self.stored
             return actions
         }
         switch self.state {
@@ -430,6 +435,8 @@ struct ConsumerGroup: Sendable {
 
     /// Whether an offset commit from this member and generation may be accepted.
     func validateCommit(memberId: String, generationId: Int32, groupInstanceId: String?) -> KafkaGroupError? {
+        // A group being deleted: the client finds the coordinator again and commits to the new group.
+        if self.state == .dead { return .coordinatorNotAvailable }
         if generationId < 0 && memberId.isEmpty {
             // Simple (unmanaged) commits are allowed while nobody is a member.
             return self.members.isEmpty ? nil : .unknownMemberId

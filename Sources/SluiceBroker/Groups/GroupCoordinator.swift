@@ -39,23 +39,28 @@ actor GroupCoordinator {
         self.logger = logger
         var committed: [String: [TopicPartition: CommittedOffset]] = [:]
         var pending: [Int64: [String: [TopicPartition: CommittedOffset]]] = [:]
-        var stored: [String: StoredGroup] = [:]
+        // Each group's last membership record (nil: a tombstone), parsed once the replay is done.
+        var memberships: [String: [UInt8]?] = [:]
         try InternalTopics.replay(self.offsetsPartition, { (record, producerId, isTransactional) throws(SluiceError) in
             guard let key = record.key.map({ Array($0.readableBytesView) }) else { return }
-            if let group = try GroupMetadataRecord.parseKey(key) {
-                stored[group] = try record.value.map { (value) throws(SluiceError) in
-                    try GroupMetadataRecord.parseValue(Array(value.readableBytesView))
+            // A record this broker cannot read is skipped, as Kafka skips unknown keys: it costs that
+            // group a rebalance or an offset, never the broker's start.
+            do throws(SluiceError) {
+                if let group = try GroupMetadataRecord.parseKey(key) {
+                    memberships[group] = .some(record.value.map { Array($0.readableBytesView) })
+                    return
                 }
-                return
-            }
-            guard let parsed = try OffsetRecord.parseKey(key) else { return }
-            let value = try record.value.map { (value) throws(SluiceError) in try OffsetRecord.parseValue(Array(value.readableBytesView)) }
-            if isTransactional {
-                if let value { pending[producerId, default: [:]][parsed.group, default: [:]][parsed.partition] = value }
-            } else if let value {
-                committed[parsed.group, default: [:]][parsed.partition] = value
-            } else {
-                committed[parsed.group]?.removeValue(forKey: parsed.partition)
+                guard let parsed = try OffsetRecord.parseKey(key) else { return }
+                let value = try record.value.map { (value) throws(SluiceError) in try OffsetRecord.parseValue(Array(value.readableBytesView)) }
+                if isTransactional {
+                    if let value { pending[producerId, default: [:]][parsed.group, default: [:]][parsed.partition] = value }
+                } else if let value {
+                    committed[parsed.group, default: [:]][parsed.partition] = value
+                } else {
+                    committed[parsed.group]?.removeValue(forKey: parsed.partition)
+                }
+            } catch {
+                logger.warning("skipping an unreadable record of \(InternalTopics.consumerOffsets): \(error)")
             }
         }, control: { (producerId, type) throws(SluiceError) in
             if type == .commit, let groups = pending[producerId] {
@@ -69,27 +74,36 @@ actor GroupCoordinator {
         self.pendingTransactionalOffsets = pending
         for group in committed.keys { self.groups[group] = ConsumerGroup(groupId: group, initialRebalanceDelayMs: initialRebalanceDelayMs) }
         let now = currentTimeMillis()
-        for (id, group) in stored {
-            self.groups[id] = ConsumerGroup(groupId: id, restoring: group, initialRebalanceDelayMs: initialRebalanceDelayMs, now: now)
+        for case let (id, value?) in memberships {
+            do {
+                let stored = try GroupMetadataRecord.parseValue(value)
+                self.groups[id] = ConsumerGroup(groupId: id, restoring: stored, initialRebalanceDelayMs: initialRebalanceDelayMs, now: now)
+            } catch {
+                logger.warning("the stored membership of group \(id) is unreadable; its members will rejoin: \(error)")
+            }
         }
     }
 
     /// Writes the membership of a group that reached a state worth storing. Not awaited: answers do
     /// not wait for it (the log's group commit syncs it moments later), and a crash before that
-    /// costs only what a broker without it costs, a rebalance. A failed write is logged and retried
-    /// at the group's next change.
+    /// costs only what a broker without it costs, a rebalance. A record that cannot be written is
+    /// replaced by a tombstone, so that a restart does not bring back an older membership.
     private func storeIfChanged(_ groupId: String) {
-        guard var group = self.groups[groupId], group.hasUnstoredChanges else { return }
+        guard var group = self.groups[groupId], let snapshot = group.takeUnstored() else { return }
+        self.groups[groupId] = group
+        let key = GroupMetadataRecord.key(group: groupId)
         do {
-            var builder = RecordBatchBuilder()
-            builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: groupId), value: GroupMetadataRecord.value(group.stored),
-                                          timestamp: currentTimeMillis()))
-            _ = try self.offsetsPartition.append(try builder.build())
-            group.markStored()
-            self.groups[groupId] = group
+            try self.appendMembership(key: key, value: GroupMetadataRecord.value(snapshot))
         } catch {
-            self.logger.warning("cannot store the membership of group \(groupId): \(error)")
+            self.logger.warning("cannot store the membership of group \(groupId); its members will rejoin after a restart: \(error)")
+            try? self.appendMembership(key: key, value: nil)
         }
+    }
+
+    private func appendMembership(key: [UInt8], value: [UInt8]?) throws {
+        var builder = RecordBatchBuilder()
+        builder.append(ProducerRecord(key: key, value: value, timestamp: currentTimeMillis()))
+        _ = try self.offsetsPartition.append(try builder.build())
     }
 
     /// Runs the expiry ticker until cancelled.
@@ -299,10 +313,14 @@ actor GroupCoordinator {
                                 protocolName: group.protocolName ?? "", members: members)
     }
 
-    /// Deletes empty groups and their offsets.
+    /// Deletes empty groups and their offsets. The group is dead while its tombstones are written: a
+    /// commit meanwhile is refused (the client retries), and a join starts a new group, which stays.
     func delete(groupId: String) async -> KafkaGroupError? {
         guard var group = self.groups[groupId] else { return .groupIdNotFound }
-        guard group.isEmpty else { return .nonEmptyGroup }
+        guard group.isEmpty, group.state != .dead else { return group.state == .dead ? .groupIdNotFound : .nonEmptyGroup }
+        let original = group
+        group.markDead()
+        self.groups[groupId] = group
         let partitions = Array((self.offsets[groupId] ?? [:]).keys)
         do {
             var builder = RecordBatchBuilder()
@@ -312,11 +330,12 @@ actor GroupCoordinator {
             builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: groupId), value: nil, timestamp: currentTimeMillis()))
             _ = try await self.offsetsPartition.appendDurably(try builder.build())
         } catch {
+            if self.groups[groupId]?.state == .dead { self.groups[groupId] = original }
             return .coordinatorNotAvailable
         }
-        group.markDead()
-        self.groups.removeValue(forKey: groupId)
-        self.offsets.removeValue(forKey: groupId)
+        for partition in partitions { self.offsets[groupId]?.removeValue(forKey: partition) }
+        if self.offsets[groupId]?.isEmpty == true { self.offsets.removeValue(forKey: groupId) }
+        if self.groups[groupId]?.state == .dead { self.groups.removeValue(forKey: groupId) }
         return nil
     }
 }
