@@ -177,4 +177,11 @@ import Testing
         let reborn = ConsumerGroup(groupId: "g", restoring: empty, initialRebalanceDelayMs: 0, now: 0)
         #expect(reborn.state == .empty && reborn.generationId == restored.generationId)
     }
+
+    @Test func theFirstMemberOfAnEmptyGroupSetsItsProtocolType() throws {
+        let stored = StoredGroup(protocolType: "connect", generationId: 4, protocolName: nil, leaderId: nil, members: [])
+        var group = ConsumerGroup(groupId: "g", restoring: stored, initialRebalanceDelayMs: 0, now: 0)
+        let joined = joined(group.join(request(1), now: 1))[1]!
+        #expect(joined.error == nil && joined.protocolType == "consumer" && joined.generationId == 5)
+    }
 }
