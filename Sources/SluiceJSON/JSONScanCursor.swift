@@ -17,6 +17,8 @@ struct JSONScanCursor {
     let keyWords: UnsafeBufferPointer<UInt64>
     let subtreeSlots: UnsafeBufferPointer<Int32>
     let slots: UnsafeMutableBufferPointer<JSONFields.Slot>
+    /// The keys of earlier documents (`JSONKeyCache`), read and written by this scan.
+    let keyCache: UnsafeMutableBufferPointer<JSONKeyCache.Entry>
     /// Room for one more frame than the field set's longest path has keys.
     let pathFrames: UnsafeMutableBufferPointer<PathFrame>
     /// Bit d-1 set when the container open at depth d is an object: `JSONLimits.nestingDepthMax` bits.
@@ -39,7 +41,7 @@ struct JSONScanCursor {
     init(start: UnsafeRawPointer, end: UnsafeRawPointer, nodes: UnsafeBufferPointer<JSONFieldSet.Node>,
          edges: UnsafeBufferPointer<JSONFieldSet.Edge>, keyWords: UnsafeBufferPointer<UInt64>,
          subtreeSlots: UnsafeBufferPointer<Int32>, slots: UnsafeMutableBufferPointer<JSONFields.Slot>,
-         scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
+         keyCache: UnsafeMutableBufferPointer<JSONKeyCache.Entry>, scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
         self.start = start
         self.end = end
         self.nodes = nodes
@@ -47,6 +49,7 @@ struct JSONScanCursor {
         self.keyWords = keyWords
         self.subtreeSlots = subtreeSlots
         self.slots = slots
+        self.keyCache = keyCache
         self.pathFrames = UnsafeMutableBufferPointer(
             start: scratch.bindMemory(to: PathFrame.self, capacity: pathFrameCount), count: pathFrameCount
         )
@@ -86,23 +89,25 @@ struct JSONScanCursor {
         var objectNode = Self.noNode
         var isObject = false
         var keyIsNext = false
+        // How many keys came before in the document: the key's place in the key cache.
+        var keyPlace = 0
 
         value: while true {
             if keyIsNext {
                 keyIsNext = false
-                guard position < self.end else { throw self.truncated(at: position, expecting: "a key") }
-                guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
-                    throw self.unexpected(at: position, expecting: "a key (a string)")
+                let valueStart: UnsafeRawPointer
+                if let cached = self.cachedKey(at: position, place: keyPlace, objectNode: objectNode) {
+                    (valueStart, valueNode) = cached
+                } else {
+                    (valueStart, valueNode) = try self.scanKey(at: position, place: keyPlace, objectNode: objectNode)
                 }
-                let keyEnd: UnsafeRawPointer
-                (keyEnd, valueNode) = try self.scanKey(openingAt: position, objectNode: objectNode)
+                keyPlace &+= 1
                 if valueNode != Self.noNode {
                     let visitedBit: UInt64 = valueNode < 64 ? 1 << UInt64(valueNode) : 0
                     if visitedNodes & visitedBit != 0 || visitedBit == 0 { self.clearSlots(below: valueNode) }
                     visitedNodes |= visitedBit
                 }
-                position = self.skipWhitespace(from: try self.skip(UInt8(ascii: ":"), at: keyEnd,
-                                                                   expecting: "':' after a key"))
+                position = self.skipWhitespace(from: valueStart)
             }
 
             guard position < self.end else { throw self.truncated(at: position, expecting: "a value") }

@@ -37,13 +37,6 @@ enum JSONWordScan {
         equalMask(word, UInt8(ascii: "\"")) | equalMask(word, UInt8(ascii: "\\")) | lessMask(word, 0x20)
     }
 
-    /// The bytes the scanner must look at inside a string: those of `escapeMask` and non-ASCII bytes, whose
-    /// UTF-8 it validates.
-    @inlinable @inline(__always)
-    static func stringStopMask(_ word: UInt64) -> UInt64 {
-        escapeMask(word) | (word & highBits)
-    }
-
     /// The bytes that are not ASCII digits. A byte below `0` borrows from the byte above it and one above `9`
     /// may carry into it, but both are flagged themselves, so the lowest flag is exact.
     @inlinable @inline(__always)
