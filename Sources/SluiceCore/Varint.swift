@@ -25,15 +25,25 @@ public enum Varint {
         return byteCount
     }
 
-    /// Appends `value` zig-zag encoded.
+    /// Appends `value` zig-zag encoded: a one-byte value with one append, a longer one encoded on the stack and
+    /// appended at once, so that the array checks its capacity once per value rather than once per byte.
     @inlinable
     public static func append(_ value: Int64, to bytes: inout [UInt8]) {
         var raw = zigZag(value)
-        while raw >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: raw) | 0x80)
-            raw >>= 7
+        if raw < 0x80 {
+            bytes.append(UInt8(raw))
+            return
         }
-        bytes.append(UInt8(raw))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.bytesMax) { scratch in
+            var byteCount = 0
+            while raw >= 0x80 {
+                scratch[byteCount] = UInt8(truncatingIfNeeded: raw) | 0x80
+                raw >>= 7
+                byteCount += 1
+            }
+            scratch[byteCount] = UInt8(raw)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[...byteCount]))
+        }
     }
 
     /// Reads a zig-zag varint at `index`, advancing it. Throws on truncation or more than 10 bytes.

@@ -19,6 +19,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     @usableFromInline let next: Operator<Windowed<Key>, Result>
     /// The specialised record loop, when the DSL made one.
     @usableFromInline let processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)?
+    /// `advance(to:)` specialised in the pipeline's module, when the DSL made one.
+    @usableFromInline let advanceSpecialized: ((WindowAggregateOperator, Int64) -> Void)?
 
     @usableFromInline var context: TaskContext!
     @usableFromInline var watermark = Watermark.unknown
@@ -28,7 +30,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
 
     init(windows: Windows, trigger: Trigger, allowedLatenessMs: Int64, aggregator: Aggregator<Value, Accumulator, Result>,
          store: WindowStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>,
-         processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
+         processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil,
+         advanceSpecialized: ((WindowAggregateOperator, Int64) -> Void)? = nil) {
         self.windows = windows
         self.trigger = trigger
         self.allowedLatenessMs = allowedLatenessMs
@@ -37,6 +40,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         self.valueSerde = valueSerde
         self.next = next
         self.processBatch = processBatch
+        self.advanceSpecialized = advanceSpecialized
     }
 
     override func open(_ context: TaskContext) throws {
@@ -52,7 +56,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
 
     override var downstream: [OperatorNode] { [self.next] }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         if let processBatch = self.processBatch {
             processBatch(self, records)
         } else {
@@ -156,6 +160,12 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     }
 
     override func advanceWatermark(to watermark: Int64) {
+        if let advanceSpecialized { advanceSpecialized(self, watermark) } else { self.advance(to: watermark) }
+    }
+
+    /// `advanceWatermark(to:)`'s work, specialised like the record loop when the DSL made a closure for it.
+    @inlinable
+    final func advance(to watermark: Int64) {
         if watermark > self.watermark { self.fire(upTo: watermark) }
         self.earlyFiring()
         self.drainOutput()
