@@ -54,6 +54,14 @@ enum JSONWordScan {
         return ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
     }
 
+    /// `word` with its last `digitCount` bytes (1 to 8, the high ones) kept and the bytes before them made `0`,
+    /// which count as leading zeros in `eightDigitsValue`.
+    @inlinable @inline(__always)
+    static func keepingLastDigits(_ digitCount: Int, of word: UInt64) -> UInt64 {
+        let kept: UInt64 = digitCount >= 8 ? ~0 : ~((1 << UInt64((8 - digitCount) * 8)) - 1)
+        return (word & kept) | (lowBits &* 0x30 & ~kept)
+    }
+
     @inlinable @inline(__always)
     static func firstByteIndex(of mask: UInt64) -> Int {
         mask.trailingZeroBitCount >> 3

@@ -38,13 +38,18 @@ public struct BidDecoder {
 
     let scanner: JSONScanner
     var slots: JSONFields
-    let wanted: [BidView.Fields]
+    /// The scanner's slot of each field of `names`, in its order, or `notRead`: no list to walk per record.
+    let auctionSlot, bidderSlot, priceSlot, dateTimeSlot, channelSlot, urlSlot, extraSlot: Int
+    static let notRead = -1
 
     public init(_ fields: BidView.Fields) {
         let wanted = Self.names.filter { fields.contains($0.0) }
-        self.wanted = wanted.map(\.0)
         self.scanner = JSONScanner(paths: [["event_type"]] + wanted.map { ["bid", $0.1] })
         self.slots = self.scanner.makeFields()
+        // Slot 0 is the event type; the wanted fields follow in the order of `names`.
+        let slot = { (field: BidView.Fields) in wanted.firstIndex { $0.0 == field }.map { $0 + 1 } ?? Self.notRead }
+        (self.auctionSlot, self.bidderSlot, self.priceSlot, self.dateTimeSlot) = (slot(.auction), slot(.bidder), slot(.price), slot(.dateTime))
+        (self.channelSlot, self.urlSlot, self.extraSlot) = (slot(.channel), slot(.url), slot(.extra))
     }
 
     /// The bid in `document`, nil for a person or an auction. Throws on malformed JSON or a bid without a wanted field.
@@ -52,19 +57,13 @@ public struct BidDecoder {
         try self.scanner.scan(document, into: &self.slots)
         guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
         var bid = BidView()
-        for (index, field) in self.wanted.enumerated() {
-            let value = self.slots.value(index + 1, in: document)
-            switch field {
-            case .auction: bid.auction = try value.int64()
-            case .bidder: bid.bidder = try value.int64()
-            case .price: bid.price = try value.int64()
-            case .dateTime: bid.dateTime = try value.int64()
-            case .channel: bid.channel = try value.string()
-            case .url: bid.url = try value.string()
-            case .extra: bid.extra = try value.string()
-            default: break
-            }
-        }
+        if self.auctionSlot != Self.notRead { bid.auction = try self.slots.value(self.auctionSlot, in: document).int64() }
+        if self.bidderSlot != Self.notRead { bid.bidder = try self.slots.value(self.bidderSlot, in: document).int64() }
+        if self.priceSlot != Self.notRead { bid.price = try self.slots.value(self.priceSlot, in: document).int64() }
+        if self.dateTimeSlot != Self.notRead { bid.dateTime = try self.slots.value(self.dateTimeSlot, in: document).int64() }
+        if self.channelSlot != Self.notRead { bid.channel = try self.slots.value(self.channelSlot, in: document).string() }
+        if self.urlSlot != Self.notRead { bid.url = try self.slots.value(self.urlSlot, in: document).string() }
+        if self.extraSlot != Self.notRead { bid.extra = try self.slots.value(self.extraSlot, in: document).string() }
         return bid
     }
 }
