@@ -69,7 +69,8 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
             },
             specializedSessionsAdvance: { (sessionOperator: SessionAggregateOperator<Key, Value, Accumulator, Result>, watermark) in
                 sessionOperator.advance(to: watermark)
-            })
+            },
+            specializedFlush: { (store: WindowStore<Key, Accumulator>, context) in store.flushEntries(context) })
     }
 
     @usableFromInline
@@ -78,7 +79,8 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
         specialized: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void,
         specializedSessions: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void,
         specializedAdvance: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, Int64) -> Void,
-        specializedSessionsAdvance: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, Int64) -> Void
+        specializedSessionsAdvance: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, Int64) -> Void,
+        specializedFlush: @escaping (WindowStore<Key, Accumulator>, TaskContext) -> Void
     ) -> KTable<Windowed<Key>, Result> {
         let builder = self.grouped.stream.builder
         let storeName = builder.uniqueName(name ?? "window-aggregate-\(builder.nodes.count)")
@@ -107,7 +109,8 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
             default:
                 return WindowAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
-                    store: WindowStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
+                    store: WindowStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde,
+                                       flushSpecialized: specializedFlush),
                     valueSerde: valueSerde, next: next, processBatch: specialized, advanceSpecialized: specializedAdvance)
             }
         }

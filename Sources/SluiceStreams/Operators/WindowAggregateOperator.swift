@@ -69,13 +69,15 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         for record in records {
             if record.watermark > self.watermark { self.fire(upTo: record.watermark) }
             self.windows.assign(record.timestamp, into: &self.assigned)
+            // Hashed once for all the record's windows.
+            let key = HashedKey(record.key)
             var accepted = false
             for window in self.assigned {
                 if self.isExpired(window) { continue }
                 accepted = true
                 let trigger = self.trigger
                 var emit = false
-                self.store.update(window, record.key, initial: self.aggregator.initial) { state in
+                self.store.update(window, key, initial: self.aggregator.initial) { state in
                     self.aggregator.add(&state.accumulator, record.value)
                     state.pendingCount += 1
                     switch trigger {
@@ -85,7 +87,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
                     }
                 }
                 // A window already complete (within the allowed lateness) re-emits at once.
-                if emit || window.maxTimestamp <= self.watermark { self.emit(window, record.key) }
+                if emit || window.maxTimestamp <= self.watermark { self.emit(window, key) }
             }
             if !accepted {
                 self.context.lateRecord(key: self.keySerdeBytes(record.key), value: self.valueSerde.serialize(record.value),
@@ -110,9 +112,9 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     }
 
     @inlinable
-    final func emit(_ window: Window, _ key: Key) {
+    final func emit(_ window: Window, _ key: HashedKey<Key>) {
         guard let state = self.store[window, key] else { return }
-        self.output.append(StreamRecord(key: Windowed(key: key, window: window), value: self.aggregator.result(state.accumulator),
+        self.output.append(StreamRecord(key: Windowed(key: key.key, window: window), value: self.aggregator.result(state.accumulator),
                                         timestamp: window.maxTimestamp, watermark: self.watermark))
         self.store.markEmitted(window, key)
     }
