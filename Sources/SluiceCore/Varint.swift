@@ -49,6 +49,11 @@ public enum Varint {
     /// Reads a zig-zag varint at `index`, advancing it. Throws on truncation or more than 10 bytes.
     @inlinable
     public static func read(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(SluiceError) -> Int64 {
+        // One byte, the usual case for lengths, deltas and counts: no loop.
+        if index < bytes.count, case let first = bytes[index], first < 0x80 {
+            index += 1
+            return unZigZag(UInt64(first))
+        }
         var raw: UInt64 = 0
         var shift: UInt64 = 0
         while true {

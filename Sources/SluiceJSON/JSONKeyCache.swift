@@ -63,15 +63,14 @@ extension JSONScanCursor {
         let ways = self.keyCache.baseAddress! + place &* JSONKeyCache.waysPerPlace
         var way = 0
         while way < JSONKeyCache.waysPerPlace {
-            let entry = ways[way]
-            if entry.objectNode == objectNode && first & entry.masks.0 == entry.words.0
-                && second & entry.masks.1 == entry.words.1 {
+            // Fields read in place: copying the whole entry first made the compiler spill it to the stack.
+            let entry = ways + way
+            if entry.pointee.objectNode == objectNode && first & entry.pointee.masks.0 == entry.pointee.words.0
+                && second & entry.pointee.masks.1 == entry.pointee.words.1 {
+                let found = (quote + Int(entry.pointee.byteCount), entry.pointee.child)
                 // The way hit last stays first.
-                if way > 0 {
-                    ways[way] = ways[0]
-                    ways[0] = entry
-                }
-                return (quote + Int(entry.byteCount), entry.child)
+                if way > 0 { swap(&ways[0], &ways[way]) }
+                return found
             }
             way += 1
         }
