@@ -25,24 +25,32 @@ public enum Varint {
         return byteCount
     }
 
-    /// Appends `value` zig-zag encoded: a one-byte value with one append, a longer one encoded on the stack and
+    /// Writes `value` zig-zag encoded at `pointer`, which has room for `bytesMax` bytes; returns the bytes written.
+    @inlinable
+    public static func write(_ value: Int64, to pointer: UnsafeMutableRawPointer) -> Int {
+        var raw = zigZag(value)
+        var byteCount = 0
+        while raw >= 0x80 {
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: raw) | 0x80, toByteOffset: byteCount, as: UInt8.self)
+            raw >>= 7
+            byteCount += 1
+        }
+        pointer.storeBytes(of: UInt8(raw), toByteOffset: byteCount, as: UInt8.self)
+        return byteCount + 1
+    }
+
+    /// Appends `value` zig-zag encoded: a one-byte value with one append, a longer one written on the stack and
     /// appended at once, so that the array checks its capacity once per value rather than once per byte.
     @inlinable
     public static func append(_ value: Int64, to bytes: inout [UInt8]) {
-        var raw = zigZag(value)
+        let raw = zigZag(value)
         if raw < 0x80 {
             bytes.append(UInt8(raw))
             return
         }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.bytesMax) { scratch in
-            var byteCount = 0
-            while raw >= 0x80 {
-                scratch[byteCount] = UInt8(truncatingIfNeeded: raw) | 0x80
-                raw >>= 7
-                byteCount += 1
-            }
-            scratch[byteCount] = UInt8(raw)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[...byteCount]))
+        withUnsafeTemporaryAllocation(byteCount: Self.bytesMax, alignment: 1) { scratch in
+            let byteCount = Self.write(value, to: scratch.baseAddress!)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<byteCount]))
         }
     }
 
