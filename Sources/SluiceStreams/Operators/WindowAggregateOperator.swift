@@ -114,9 +114,20 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     @inlinable
     final func emit(_ window: Window, _ key: HashedKey<Key>) {
         guard let state = self.store[window, key] else { return }
+        self.appendResult(window, key, state)
+        self.store.markEmitted(window, key)
+    }
+
+    /// Emits every entry of `window` with pending records.
+    @inlinable
+    final func emitPending(_ window: Window) {
+        self.store.emitPending(in: window) { key, state in self.appendResult(window, key, state) }
+    }
+
+    @inlinable
+    final func appendResult(_ window: Window, _ key: HashedKey<Key>, _ state: WindowState<Accumulator>) {
         self.output.append(StreamRecord(key: Windowed(key: key.key, window: window), value: self.aggregator.result(state.accumulator),
                                         timestamp: window.maxTimestamp, watermark: self.watermark))
-        self.store.markEmitted(window, key)
     }
 
     /// Advances event time: fires the windows the watermark completes, then drops those past the
@@ -129,9 +140,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
             for window in self.store.windows {
                 guard window.maxTimestamp <= watermark else { break }
                 guard previous == Watermark.unknown || window.maxTimestamp > previous else { continue }
-                for (key, state) in self.store.entries(of: window) where state.pendingCount > 0 {
-                    self.emit(window, key)
-                }
+                self.emitPending(window)
             }
         }
         self.expire()
@@ -149,7 +158,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         guard case .early(let intervalMs) = self.trigger, self.context.processingTimeMs - self.lastEarlyFiringMs >= intervalMs else { return }
         self.lastEarlyFiringMs = self.context.processingTimeMs
         for window in self.store.windows where window.maxTimestamp > self.watermark {
-            for (key, state) in self.store.entries(of: window) where state.pendingCount > 0 { self.emit(window, key) }
+            self.emitPending(window)
         }
     }
 

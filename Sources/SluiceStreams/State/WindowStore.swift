@@ -95,27 +95,35 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         }
     }
 
-    @inlinable
-    func entries(of window: Window) -> [HashedKey<Key>: WindowState<Accumulator>] {
-        self.buckets[window]?.entries ?? [:]
-    }
-
     /// Resets the pending count of an entry after an emission; written with the next flush.
     @inlinable
     func markEmitted(_ window: Window, _ key: HashedKey<Key>) {
-        guard let bucket = self.buckets[window], bucket.entries[key] != nil else { return }
-        var needsListing = false
-        bucket.entries[key]!.withDirtyFlag { state in
-            state.pendingCount = 0
-            if !state.isDirty {
-                state.isDirty = true
-                needsListing = true
+        guard let bucket = self.buckets[window], let index = bucket.entries.index(forKey: key) else { return }
+        self.markEmitted(window, bucket, at: index)
+    }
+
+    /// Hands `body` each entry of `window` with pending records, and marks it emitted. In place: iterating a
+    /// copy of the entries while marking them made the first mark copy the whole window.
+    @inlinable
+    func emitPending(in window: Window, _ body: (HashedKey<Key>, WindowState<Accumulator>) -> Void) {
+        guard let bucket = self.buckets[window] else { return }
+        var index = bucket.entries.startIndex
+        while index != bucket.entries.endIndex {
+            if bucket.entries.values[index].pendingCount > 0 {
+                body(bucket.entries.keys[index], bucket.entries.values[index])
+                self.markEmitted(window, bucket, at: index)
             }
+            bucket.entries.formIndex(after: &index)
         }
-        if needsListing {
-            bucket.dirtyKeys.append(key)
-            if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
-        }
+    }
+
+    @inlinable
+    func markEmitted(_ window: Window, _ bucket: Bucket, at index: Dictionary<HashedKey<Key>, WindowState<Accumulator>>.Index) {
+        bucket.entries.values[index].pendingCount = 0
+        guard !bucket.entries.values[index].isDirty else { return }
+        bucket.entries.values[index].isDirty = true
+        bucket.dirtyKeys.append(bucket.entries.keys[index])
+        if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
     }
 
     /// Drops a whole window (expired), writing tombstones for its keys.
