@@ -15,6 +15,16 @@ public struct BidView: Sendable, Hashable {
 
     public init() {}
 
+    init(auction: Int64, bidder: Int64, price: Int64, dateTime: Int64, channel: String, url: String, extra: String) {
+        self.auction = auction
+        self.bidder = bidder
+        self.price = price
+        self.dateTime = dateTime
+        self.channel = channel
+        self.url = url
+        self.extra = extra
+    }
+
     public struct Fields: OptionSet, Sendable, Hashable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -56,15 +66,26 @@ public struct BidDecoder {
     public mutating func decode(_ document: UnsafeRawBufferPointer) throws -> BidView? {
         try self.scanner.scan(document, into: &self.slots)
         guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
-        var bid = BidView()
-        if self.auctionSlot != Self.notRead { bid.auction = try self.slots.value(self.auctionSlot, in: document).int64() }
-        if self.bidderSlot != Self.notRead { bid.bidder = try self.slots.value(self.bidderSlot, in: document).int64() }
-        if self.priceSlot != Self.notRead { bid.price = try self.slots.value(self.priceSlot, in: document).int64() }
-        if self.dateTimeSlot != Self.notRead { bid.dateTime = try self.slots.value(self.dateTimeSlot, in: document).int64() }
-        if self.channelSlot != Self.notRead { bid.channel = try self.slots.value(self.channelSlot, in: document).string() }
-        if self.urlSlot != Self.notRead { bid.url = try self.slots.value(self.urlSlot, in: document).string() }
-        if self.extraSlot != Self.notRead { bid.extra = try self.slots.value(self.extraSlot, in: document).string() }
-        return bid
+        // Every field read first and the bid made at the end: filling a BidView field by field, with a throw
+        // possible after each, made the compiler copy it out.
+        let auction = try self.int64(self.auctionSlot, document)
+        let bidder = try self.int64(self.bidderSlot, document)
+        let price = try self.int64(self.priceSlot, document)
+        let dateTime = try self.int64(self.dateTimeSlot, document)
+        let channel = try self.string(self.channelSlot, document)
+        let url = try self.string(self.urlSlot, document)
+        let extra = try self.string(self.extraSlot, document)
+        return BidView(auction: auction, bidder: bidder, price: price, dateTime: dateTime, channel: channel, url: url, extra: extra)
+    }
+
+    @inline(__always)
+    private func int64(_ slot: Int, _ document: UnsafeRawBufferPointer) throws -> Int64 {
+        slot == Self.notRead ? 0 : try self.slots.value(slot, in: document).int64()
+    }
+
+    @inline(__always)
+    private func string(_ slot: Int, _ document: UnsafeRawBufferPointer) throws -> String {
+        slot == Self.notRead ? "" : try self.slots.value(slot, in: document).string()
     }
 }
 

@@ -87,7 +87,7 @@ final class SourceOperator<Key, Value>: RecordSource {
             }
             let eventTime = self.timestamp?(key, value, record.timestamp) ?? record.timestamp
             let watermark = observe(eventTime)
-            self.batch.append(StreamRecord(key: key, value: value, timestamp: eventTime, watermark: watermark))
+            self.batch.append(StreamRecord(key: consume key, value: consume value, timestamp: eventTime, watermark: watermark))
         }
         self.deliver()
         return read
