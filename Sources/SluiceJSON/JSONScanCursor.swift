@@ -140,12 +140,35 @@ struct JSONScanCursor {
                     continue value
                 }
             } else {
+                // A string, number or literal, here rather than in a function of its own: the compiler kept that
+                // one out of line, and the call with its register saves cost as much as a short value's scan.
                 let valueStart = position
-                let scanned = try self.scanScalar(at: position)
-                position = scanned.end
+                let kind: JSONKind
+                var stringHasEscapes = false
+                switch opening {
+                case UInt8(ascii: "\""):
+                    (position, stringHasEscapes) = try self.skipString(openingAt: position)
+                    kind = .string
+                case UInt8(ascii: "1")...UInt8(ascii: "9"):
+                    position = try self.skipUnsignedInteger(at: position)
+                    kind = .number
+                case UInt8(ascii: "-"), UInt8(ascii: "0"):
+                    position = try self.skipNumber(at: position)
+                    kind = .number
+                case UInt8(ascii: "t"):
+                    position = try self.skipLiteral(.trueLiteral, at: position)
+                    kind = .bool
+                case UInt8(ascii: "f"):
+                    position = try self.skipLiteral(.falseLiteral, at: position)
+                    kind = .bool
+                case UInt8(ascii: "n"):
+                    position = try self.skipLiteral(.nullLiteral, at: position)
+                    kind = .null
+                default:
+                    throw self.unexpected(at: position, expecting: "a value")
+                }
                 if valueNode >= 0 {
-                    self.record(valueNode, kind: scanned.kind, from: valueStart, to: position,
-                                stringHasEscapes: scanned.stringHasEscapes)
+                    self.record(valueNode, kind: kind, from: valueStart, to: position, stringHasEscapes: stringHasEscapes)
                 }
             }
 
@@ -185,35 +208,6 @@ struct JSONScanCursor {
         position = self.skipWhitespace(from: position)
         guard position == self.end else {
             throw self.error(.trailingData, at: position, "unexpected bytes after the document's value")
-        }
-    }
-
-    /// Where a scalar scanned ends, its kind, and whether it was a string with escapes.
-    struct ScannedScalar {
-        var end: UnsafeRawPointer
-        var kind: JSONKind
-        var stringHasEscapes = false
-    }
-
-    /// Scans the string, number or literal at `position`.
-    @inline(__always)
-    func scanScalar(at position: UnsafeRawPointer) throws(JSONError) -> ScannedScalar {
-        switch position.load(as: UInt8.self) {
-        case UInt8(ascii: "\""):
-            let (end, hasEscapes) = try self.skipString(openingAt: position)
-            return ScannedScalar(end: end, kind: .string, stringHasEscapes: hasEscapes)
-        case UInt8(ascii: "1")...UInt8(ascii: "9"):
-            return ScannedScalar(end: try self.skipUnsignedInteger(at: position), kind: .number)
-        case UInt8(ascii: "-"), UInt8(ascii: "0"):
-            return ScannedScalar(end: try self.skipNumber(at: position), kind: .number)
-        case UInt8(ascii: "t"):
-            return ScannedScalar(end: try self.skipLiteral(.trueLiteral, at: position), kind: .bool)
-        case UInt8(ascii: "f"):
-            return ScannedScalar(end: try self.skipLiteral(.falseLiteral, at: position), kind: .bool)
-        case UInt8(ascii: "n"):
-            return ScannedScalar(end: try self.skipLiteral(.nullLiteral, at: position), kind: .null)
-        default:
-            throw self.unexpected(at: position, expecting: "a value")
         }
     }
 
