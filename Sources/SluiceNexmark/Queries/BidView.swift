@@ -68,19 +68,16 @@ public struct BidDecoder {
         guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
         // Every field read first and the bid made at the end: filling a BidView field by field, with a throw
         // possible after each, made the compiler copy it out.
-        let auction = try self.int64(self.auctionSlot, document)
-        let bidder = try self.int64(self.bidderSlot, document)
-        let price = try self.int64(self.priceSlot, document)
-        let dateTime = try self.int64(self.dateTimeSlot, document)
+        // Written out rather than through a helper: the compiler kept a throwing helper out of line.
+        let fields = self.slots
+        let auction = self.auctionSlot == Self.notRead ? 0 : try fields.value(self.auctionSlot, in: document).int64()
+        let bidder = self.bidderSlot == Self.notRead ? 0 : try fields.value(self.bidderSlot, in: document).int64()
+        let price = self.priceSlot == Self.notRead ? 0 : try fields.value(self.priceSlot, in: document).int64()
+        let dateTime = self.dateTimeSlot == Self.notRead ? 0 : try fields.value(self.dateTimeSlot, in: document).int64()
         let channel = try self.string(self.channelSlot, document)
         let url = try self.string(self.urlSlot, document)
         let extra = try self.string(self.extraSlot, document)
         return BidView(auction: auction, bidder: bidder, price: price, dateTime: dateTime, channel: channel, url: url, extra: extra)
-    }
-
-    @inline(__always)
-    private func int64(_ slot: Int, _ document: UnsafeRawBufferPointer) throws -> Int64 {
-        slot == Self.notRead ? 0 : try self.slots.value(slot, in: document).int64()
     }
 
     @inline(__always)
