@@ -45,6 +45,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "CSluiceMalloc"),
+        .target(name: "CSluiceSIMD"),
         .target(
             name: "SluiceCore",
             dependencies: [
@@ -100,7 +101,8 @@ let package = Package(
         ),
         .target(
             name: "SluiceJSON",
-            swiftSettings: sharedSwiftSettings
+            dependencies: ["CSluiceSIMD"],
+            swiftSettings: hotPathSwiftSettings
         ),
         .target(
             name: "SluiceStreams",
@@ -114,7 +116,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
-            swiftSettings: sharedSwiftSettings
+            swiftSettings: hotPathSwiftSettings
         ),
         .target(
             name: "SluiceConnect",

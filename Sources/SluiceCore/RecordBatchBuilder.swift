@@ -55,11 +55,18 @@ public struct RecordBatchBuilder: Sendable {
         for header in record.headers {
             length += Self.encodedByteCount(utf8Count: header.key.utf8.count) + Self.encodedByteCount(header.value)
         }
-        Varint.append(Int64(length), to: &self.body)
-        self.body.append(0)  // attributes
-        Varint.append(timestampDelta, to: &self.body)
-        Varint.append(Int64(offsetDelta), to: &self.body)
-        Self.appendBytes(record.key, to: &self.body)
+        // The length, attributes, deltas and the key's length in one append: most of a small record's bytes.
+        withUnsafeTemporaryAllocation(byteCount: Self.leadingFieldsByteCountMax, alignment: 1) { scratch in
+            let fields = scratch.baseAddress!
+            var byteCount = Varint.write(Int64(length), to: fields)
+            fields.storeBytes(of: 0, toByteOffset: byteCount, as: UInt8.self)  // attributes
+            byteCount += 1
+            byteCount += Varint.write(timestampDelta, to: fields + byteCount)
+            byteCount += Varint.write(Int64(offsetDelta), to: fields + byteCount)
+            byteCount += Varint.write(Int64(record.key?.count ?? -1), to: fields + byteCount)
+            self.body.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<byteCount]))
+        }
+        if let key = record.key { self.body.append(contentsOf: key) }
         Self.appendBytes(record.value, to: &self.body)
         Varint.append(Int64(record.headers.count), to: &self.body)
         for header in record.headers {
@@ -68,6 +75,9 @@ public struct RecordBatchBuilder: Sendable {
             Self.appendBytes(header.value, to: &self.body)
         }
     }
+
+    /// The most bytes of a record's leading fields: four varints and the attributes byte.
+    private static let leadingFieldsByteCountMax = 4 * Varint.bytesMax + 1
 
     private static func encodedByteCount(_ bytes: [UInt8]?) -> Int {
         guard let bytes else { return Varint.encodedByteCount(-1) }

@@ -25,20 +25,43 @@ public enum Varint {
         return byteCount
     }
 
-    /// Appends `value` zig-zag encoded.
+    /// Writes `value` zig-zag encoded at `pointer`, which has room for `bytesMax` bytes; returns the bytes written.
+    @inlinable
+    public static func write(_ value: Int64, to pointer: UnsafeMutableRawPointer) -> Int {
+        var raw = zigZag(value)
+        var byteCount = 0
+        while raw >= 0x80 {
+            pointer.storeBytes(of: UInt8(truncatingIfNeeded: raw) | 0x80, toByteOffset: byteCount, as: UInt8.self)
+            raw >>= 7
+            byteCount += 1
+        }
+        pointer.storeBytes(of: UInt8(raw), toByteOffset: byteCount, as: UInt8.self)
+        return byteCount + 1
+    }
+
+    /// Appends `value` zig-zag encoded: a one-byte value with one append, a longer one written on the stack and
+    /// appended at once, so that the array checks its capacity once per value rather than once per byte.
     @inlinable
     public static func append(_ value: Int64, to bytes: inout [UInt8]) {
-        var raw = zigZag(value)
-        while raw >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: raw) | 0x80)
-            raw >>= 7
+        let raw = zigZag(value)
+        if raw < 0x80 {
+            bytes.append(UInt8(raw))
+            return
         }
-        bytes.append(UInt8(raw))
+        withUnsafeTemporaryAllocation(byteCount: Self.bytesMax, alignment: 1) { scratch in
+            let byteCount = Self.write(value, to: scratch.baseAddress!)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<byteCount]))
+        }
     }
 
     /// Reads a zig-zag varint at `index`, advancing it. Throws on truncation or more than 10 bytes.
     @inlinable
     public static func read(_ bytes: UnsafeRawBufferPointer, at index: inout Int) throws(SluiceError) -> Int64 {
+        // One byte, the usual case for lengths, deltas and counts: no loop.
+        if index < bytes.count, case let first = bytes[index], first < 0x80 {
+            index += 1
+            return unZigZag(UInt64(first))
+        }
         var raw: UInt64 = 0
         var shift: UInt64 = 0
         while true {

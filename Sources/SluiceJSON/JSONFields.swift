@@ -25,6 +25,8 @@ public struct JSONFields: Sendable {
     }
 
     @usableFromInline var slots: [Slot]
+    /// The keys of the documents scanned before, which make the next document of the same shape faster to scan.
+    var keyCache = JSONKeyCache()
 
     /// Empty slots for the paths of `fieldSet`, all absent until a scan fills them.
     public init(for fieldSet: JSONFieldSet) {
@@ -59,6 +61,17 @@ public struct JSONFields: Sendable {
             byteOffset: slot.byteRange.lowerBound,
             stringHasEscapes: slot.stringHasEscapes
         )
+    }
+
+    /// The slots and the key cache's entries, for one scan.
+    mutating func withUnsafeMutableBuffers(
+        _ body: (UnsafeMutableBufferPointer<Slot>, UnsafeMutableBufferPointer<JSONKeyCache.Entry>) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        try self.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
+            try self.keyCache.entries.withUnsafeMutableBufferPointer { (entries) throws(JSONError) in
+                try body(slots, entries)
+            }
+        }
     }
 
     /// Marks every slot absent: what a failed scan leaves.

@@ -1,4 +1,22 @@
 extension JSONScanCursor {
+    /// Scans the key at `position`, the document's key number `place`, and the `:` after it (the ordinary path,
+    /// when the key cache has no match); returns where the `:` ends and the child the key leads to. Out of line:
+    /// in a stream of documents of one shape it runs for the first few only.
+    @inline(never)
+    func scanKey(at position: UnsafeRawPointer, place: Int, objectNode: Int32) throws(JSONError)
+        -> (end: UnsafeRawPointer, child: Int32)
+    {
+        guard position < self.end else { throw self.truncated(at: position, expecting: "a key") }
+        guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
+            throw self.unexpected(at: position, expecting: "a key (a string)")
+        }
+        let (keyEnd, child, hasEscapes) = try self.scanKey(openingAt: position, objectNode: objectNode)
+        let end = try self.skip(UInt8(ascii: ":"), at: keyEnd, expecting: "':' after a key")
+        self.rememberKey(at: position, end: keyEnd, hasEscapes: hasEscapes, place: place, objectNode: objectNode,
+                         child: child)
+        return (end, child)
+    }
+
     /// Scans the key whose opening quote is at `quote`, in an object whose keys are looked for under
     /// `objectNode` (or `noNode`); returns where the key ends (after its closing quote) and the child it leads to.
     ///
@@ -9,7 +27,7 @@ extension JSONScanCursor {
     /// again with them resolved.
     @inline(__always)
     func scanKey(openingAt quote: UnsafeRawPointer, objectNode: Int32) throws(JSONError)
-        -> (end: UnsafeRawPointer, child: Int32)
+        -> (end: UnsafeRawPointer, child: Int32, hasEscapes: Bool)
     {
         let keyStart = quote + 1
         let isNearEnd = self.end - keyStart < 8
@@ -20,16 +38,17 @@ extension JSONScanCursor {
                 let edge = self.edges[edgeIndex]
                 guard word & edge.probeMask == edge.probeWord && edge.isPlain else { continue }
                 let keyByteCount = Int(edge.keyByteCount)
-                if keyByteCount < 8 { return (keyStart + keyByteCount + 1, edge.target) }
-                if self.longKey(at: keyStart, matches: edge) { return (keyStart + keyByteCount + 1, edge.target) }
+                if keyByteCount < 8 { return (keyStart + keyByteCount + 1, edge.target, false) }
+                if self.longKey(at: keyStart, matches: edge) { return (keyStart + keyByteCount + 1, edge.target, false) }
             }
         }
         let (end, hasEscapes) = try self.skipString(openingAt: quote)
         // Compared again only where the probes could not decide: escapes, or too few bytes left to load a word.
-        guard objectNode != Self.noNode && (hasEscapes || isNearEnd) else { return (end, Self.noNode) }
-        return (end, self.child(of: self.nodes[Int(objectNode)],
-                                key: UnsafeRawBufferPointer(start: keyStart, count: end - 1 - keyStart),
-                                hasEscapes: hasEscapes))
+        guard objectNode != Self.noNode && (hasEscapes || isNearEnd) else { return (end, Self.noNode, hasEscapes) }
+        let child = self.child(of: self.nodes[Int(objectNode)],
+                               key: UnsafeRawBufferPointer(start: keyStart, count: end - 1 - keyStart),
+                               hasEscapes: hasEscapes)
+        return (end, child, hasEscapes)
     }
 
     /// Whether the document holds, at `key`, the rest of `edge`'s key of 8 bytes or more (its first 8 already

@@ -1,3 +1,5 @@
+import CSluiceSIMD
+
 extension JSONScanCursor {
     /// Skips the string whose opening quote is at `quote`, checking it; returns where it ends (after its closing
     /// quote) and whether it has escapes.
@@ -6,26 +8,14 @@ extension JSONScanCursor {
     /// pairs, and well-formed UTF-8 (RFC 3629: no overlong forms, no encoded surrogates, nothing past U+10FFFF),
     /// in skipped strings too. UTF-8 is checked everywhere because pipelines forward raw bytes, and a string that
     /// later fails to decode far from its source is worse than a record refused where it enters; ASCII, the
-    /// usual case, costs one extra AND per eight bytes.
+    /// usual case, costs nothing extra: the vector compare that finds quotes flags non-ASCII bytes too.
     ///
-    /// Inline: the common string (ASCII, no escapes, the closing quote found by the first stop in a word) costs
-    /// no call; everything else goes on in `skipStringSlowly`.
+    /// Inline: the common string (ASCII, no escapes, the closing quote the first byte to stop at) costs no call;
+    /// everything else goes on in `skipStringSlowly`.
     @inline(__always)
     func skipString(openingAt quote: UnsafeRawPointer) throws(JSONError) -> (end: UnsafeRawPointer, hasEscapes: Bool) {
-        var position = quote + 1
-        while self.end - position >= 8 {
-            let word = JSONWordScan.load(position)
-            let quotes = JSONWordScan.equalMask(word, UInt8(ascii: "\""))
-            let stops = quotes | JSONWordScan.stringStopMask(word)
-            if stops != 0 {
-                position += JSONWordScan.firstByteIndex(of: stops)
-                // Whether the first stop is the closing quote, from the masks rather than from a load that
-                // would wait for them.
-                if quotes & stops & (0 &- stops) != 0 { return (position + 1, false) }
-                break
-            }
-            position += 8
-        }
+        let position = self.nextStringStop(from: quote + 1)
+        if position < self.end && position.load(as: UInt8.self) == UInt8(ascii: "\"") { return (position + 1, false) }
         return try self.skipStringSlowly(from: position)
     }
 
@@ -35,14 +25,7 @@ extension JSONScanCursor {
         var hasEscapes = false
         var position = start
         while true {
-            while self.end - position >= 8 {
-                let stops = JSONWordScan.stringStopMask(JSONWordScan.load(position))
-                if stops != 0 {
-                    position += JSONWordScan.firstByteIndex(of: stops)
-                    break
-                }
-                position += 8
-            }
+            position = self.nextStringStop(from: position)
             guard position < self.end else {
                 throw self.truncated(at: position, expecting: "'\"' to close a string")
             }
@@ -54,12 +37,42 @@ extension JSONScanCursor {
                 position = try self.skipEscape(at: position)
             } else if byte < 0x20 {
                 throw self.error(.invalidString, at: position, "a control character must be escaped in a string")
-            } else if byte >= 0x80 {
-                position = try self.skipUTF8Sequence(at: position)
             } else {
-                position += 1  // An ordinary byte among the last seven.
+                position = try self.skipUTF8Sequence(at: position)
             }
         }
+    }
+
+    /// The first byte from `start` on that a string scanner must look at (a quote, a backslash, a control
+    /// character, a non-ASCII byte), or the document's end when there is none.
+    ///
+    /// Sixteen bytes a step while sixteen remain; the last step reads the document's last sixteen bytes and
+    /// ignores those before `start`, so that only a document shorter than sixteen bytes goes byte by byte.
+    @inline(__always)
+    func nextStringStop(from start: UnsafeRawPointer) -> UnsafeRawPointer {
+        var position = start
+        while self.end - position >= Int(CSLUICE_SIMD_BYTES) {
+            let stops = csluice_json_string_stops16(position)
+            if stops != 0 { return position + stops.trailingZeroBitCount }
+            position += Int(CSLUICE_SIMD_BYTES)
+        }
+        let tail = self.end - Int(CSLUICE_SIMD_BYTES)
+        guard tail >= self.start else { return self.nextStringStopInShortDocument(from: position) }
+        // `position` is past `tail` by 1 to 16 bytes: the bits of the bytes before it are shifted out.
+        let stops = csluice_json_string_stops16(tail) >> UInt32(position - tail)
+        return stops != 0 ? position + stops.trailingZeroBitCount : self.end
+    }
+
+    /// `nextStringStop(from:)` in a document of fewer than sixteen bytes.
+    @inline(never)
+    func nextStringStopInShortDocument(from start: UnsafeRawPointer) -> UnsafeRawPointer {
+        var position = start
+        while position < self.end {
+            let byte = position.load(as: UInt8.self)
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { break }
+            position += 1
+        }
+        return position
     }
 
     /// Skips the escape whose backslash is at `backslash`.

@@ -17,6 +17,8 @@ struct JSONScanCursor {
     let keyWords: UnsafeBufferPointer<UInt64>
     let subtreeSlots: UnsafeBufferPointer<Int32>
     let slots: UnsafeMutableBufferPointer<JSONFields.Slot>
+    /// The keys of earlier documents (`JSONKeyCache`), read and written by this scan.
+    let keyCache: UnsafeMutableBufferPointer<JSONKeyCache.Entry>
     /// Room for one more frame than the field set's longest path has keys.
     let pathFrames: UnsafeMutableBufferPointer<PathFrame>
     /// Bit d-1 set when the container open at depth d is an object: `JSONLimits.nestingDepthMax` bits.
@@ -39,7 +41,7 @@ struct JSONScanCursor {
     init(start: UnsafeRawPointer, end: UnsafeRawPointer, nodes: UnsafeBufferPointer<JSONFieldSet.Node>,
          edges: UnsafeBufferPointer<JSONFieldSet.Edge>, keyWords: UnsafeBufferPointer<UInt64>,
          subtreeSlots: UnsafeBufferPointer<Int32>, slots: UnsafeMutableBufferPointer<JSONFields.Slot>,
-         scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
+         keyCache: UnsafeMutableBufferPointer<JSONKeyCache.Entry>, scratch: UnsafeMutableRawPointer, pathFrameCount: Int) {
         self.start = start
         self.end = end
         self.nodes = nodes
@@ -47,6 +49,7 @@ struct JSONScanCursor {
         self.keyWords = keyWords
         self.subtreeSlots = subtreeSlots
         self.slots = slots
+        self.keyCache = keyCache
         self.pathFrames = UnsafeMutableBufferPointer(
             start: scratch.bindMemory(to: PathFrame.self, capacity: pathFrameCount), count: pathFrameCount
         )
@@ -86,23 +89,25 @@ struct JSONScanCursor {
         var objectNode = Self.noNode
         var isObject = false
         var keyIsNext = false
+        // How many keys came before in the document: the key's place in the key cache.
+        var keyPlace = 0
 
         value: while true {
             if keyIsNext {
                 keyIsNext = false
-                guard position < self.end else { throw self.truncated(at: position, expecting: "a key") }
-                guard position.load(as: UInt8.self) == UInt8(ascii: "\"") else {
-                    throw self.unexpected(at: position, expecting: "a key (a string)")
+                let valueStart: UnsafeRawPointer
+                if let cached = self.cachedKey(at: position, place: keyPlace, objectNode: objectNode) {
+                    (valueStart, valueNode) = cached
+                } else {
+                    (valueStart, valueNode) = try self.scanKey(at: position, place: keyPlace, objectNode: objectNode)
                 }
-                let keyEnd: UnsafeRawPointer
-                (keyEnd, valueNode) = try self.scanKey(openingAt: position, objectNode: objectNode)
+                keyPlace &+= 1
                 if valueNode != Self.noNode {
                     let visitedBit: UInt64 = valueNode < 64 ? 1 << UInt64(valueNode) : 0
                     if visitedNodes & visitedBit != 0 || visitedBit == 0 { self.clearSlots(below: valueNode) }
                     visitedNodes |= visitedBit
                 }
-                position = self.skipWhitespace(from: try self.skip(UInt8(ascii: ":"), at: keyEnd,
-                                                                   expecting: "':' after a key"))
+                position = self.skipWhitespace(from: valueStart)
             }
 
             guard position < self.end else { throw self.truncated(at: position, expecting: "a value") }
@@ -135,12 +140,35 @@ struct JSONScanCursor {
                     continue value
                 }
             } else {
+                // A string, number or literal, here rather than in a function of its own: the compiler kept that
+                // one out of line, and the call with its register saves cost as much as a short value's scan.
                 let valueStart = position
-                let scanned = try self.scanScalar(at: position)
-                position = scanned.end
+                let kind: JSONKind
+                var stringHasEscapes = false
+                switch opening {
+                case UInt8(ascii: "\""):
+                    (position, stringHasEscapes) = try self.skipString(openingAt: position)
+                    kind = .string
+                case UInt8(ascii: "1")...UInt8(ascii: "9"):
+                    position = try self.skipUnsignedInteger(at: position)
+                    kind = .number
+                case UInt8(ascii: "-"), UInt8(ascii: "0"):
+                    position = try self.skipNumber(at: position)
+                    kind = .number
+                case UInt8(ascii: "t"):
+                    position = try self.skipLiteral(.trueLiteral, at: position)
+                    kind = .bool
+                case UInt8(ascii: "f"):
+                    position = try self.skipLiteral(.falseLiteral, at: position)
+                    kind = .bool
+                case UInt8(ascii: "n"):
+                    position = try self.skipLiteral(.nullLiteral, at: position)
+                    kind = .null
+                default:
+                    throw self.unexpected(at: position, expecting: "a value")
+                }
                 if valueNode >= 0 {
-                    self.record(valueNode, kind: scanned.kind, from: valueStart, to: position,
-                                stringHasEscapes: scanned.stringHasEscapes)
+                    self.record(valueNode, kind: kind, from: valueStart, to: position, stringHasEscapes: stringHasEscapes)
                 }
             }
 
@@ -180,35 +208,6 @@ struct JSONScanCursor {
         position = self.skipWhitespace(from: position)
         guard position == self.end else {
             throw self.error(.trailingData, at: position, "unexpected bytes after the document's value")
-        }
-    }
-
-    /// Where a scalar scanned ends, its kind, and whether it was a string with escapes.
-    struct ScannedScalar {
-        var end: UnsafeRawPointer
-        var kind: JSONKind
-        var stringHasEscapes = false
-    }
-
-    /// Scans the string, number or literal at `position`.
-    @inline(__always)
-    func scanScalar(at position: UnsafeRawPointer) throws(JSONError) -> ScannedScalar {
-        switch position.load(as: UInt8.self) {
-        case UInt8(ascii: "\""):
-            let (end, hasEscapes) = try self.skipString(openingAt: position)
-            return ScannedScalar(end: end, kind: .string, stringHasEscapes: hasEscapes)
-        case UInt8(ascii: "1")...UInt8(ascii: "9"):
-            return ScannedScalar(end: try self.skipUnsignedInteger(at: position), kind: .number)
-        case UInt8(ascii: "-"), UInt8(ascii: "0"):
-            return ScannedScalar(end: try self.skipNumber(at: position), kind: .number)
-        case UInt8(ascii: "t"):
-            return ScannedScalar(end: try self.skipLiteral(.trueLiteral, at: position), kind: .bool)
-        case UInt8(ascii: "f"):
-            return ScannedScalar(end: try self.skipLiteral(.falseLiteral, at: position), kind: .bool)
-        case UInt8(ascii: "n"):
-            return ScannedScalar(end: try self.skipLiteral(.nullLiteral, at: position), kind: .null)
-        default:
-            throw self.unexpected(at: position, expecting: "a value")
         }
     }
 

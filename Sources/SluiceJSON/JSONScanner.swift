@@ -44,11 +44,12 @@ public struct JSONScanner: Sendable {
             let (nodes, edges) = (tables.nodes, tables.edges)
             let (keyWords, subtreeSlots) = (tables.keyWords, tables.subtreeSlots)
             let pathFrameCount = self.fieldSet.keyCountMax + 1
-            try fields.slots.withUnsafeMutableBufferPointer { (slots) throws(JSONError) in
+            fields.keyCache.prepare(for: tables)
+            try fields.withUnsafeMutableBuffers { (slots, keyCache) throws(JSONError) in
                 let scan = { (scratch: UnsafeMutableRawBufferPointer) throws(JSONError) in
                     let cursor = JSONScanCursor(
                         start: start, end: start + document.count, nodes: nodes, edges: edges,
-                        keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots,
+                        keyWords: keyWords, subtreeSlots: subtreeSlots, slots: slots, keyCache: keyCache,
                         scratch: scratch.baseAddress!, pathFrameCount: pathFrameCount
                     )
                     try cursor.scanDocument()

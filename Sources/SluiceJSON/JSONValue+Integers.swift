@@ -7,29 +7,30 @@ extension JSONValue {
     @inlinable @inline(__always)
     public func int64() throws(JSONError) -> Int64 {
         guard self.kind == .number else { throw self.mismatch(expected: .number) }
-        // The common case, inline: an optional minus and at most 18 digits, which cannot overflow; 8 digits at
-        // a time while 8 remain.
+        // The common case, inline: an optional minus and at most 16 digits, which cannot overflow, read as two
+        // words: the last eight digits from a word that ends where the number ends (the bytes before the number
+        // in it count as zeros; the document has them, `byteOffset` says so), the others from a word that starts
+        // with them. Anything else, or a byte that is not a digit, goes to `int64FromParts`.
         let byteCount = self.bytes.count
         let isNegative = self.bytes[0] == UInt8(ascii: "-")
-        var index = isNegative ? 1 : 0
-        if byteCount - index <= 18, let base = self.bytes.baseAddress {
-            var magnitude: UInt64 = 0
-            while byteCount - index >= 8 {
-                let word = JSONWordScan.load(base + index)
-                if JSONWordScan.nonDigitMask(word) != 0 { return try self.int64FromParts() }
-                magnitude = magnitude &* 100_000_000 &+ JSONWordScan.eightDigitsValue(word)
-                index += 8
-            }
-            while index < byteCount {
-                let digit = self.bytes[index] &- UInt8(ascii: "0")
-                if digit > 9 { return try self.int64FromParts() }
-                magnitude = magnitude &* 10 &+ UInt64(digit)
-                index += 1
-            }
-            let value = Int64(truncatingIfNeeded: magnitude)
-            return isNegative ? 0 &- value : value
+        let digitCount = byteCount - (isNegative ? 1 : 0)
+        guard digitCount <= 16, self.byteOffset + byteCount >= 8, let base = self.bytes.baseAddress else {
+            return try self.int64FromParts()
         }
-        return try self.int64FromParts()
+        let end = base + byteCount
+        let low = JSONWordScan.keepingLastDigits(digitCount, of: JSONWordScan.load(end - 8))
+        var magnitude = JSONWordScan.eightDigitsValue(low)
+        var nonDigits = JSONWordScan.nonDigitMask(low)
+        if digitCount > 8 {
+            let highCount = digitCount - 8
+            let high = JSONWordScan.keepingLastDigits(
+                highCount, of: JSONWordScan.load(end - digitCount) << UInt64((8 - highCount) * 8))
+            nonDigits |= JSONWordScan.nonDigitMask(high)
+            magnitude = JSONWordScan.eightDigitsValue(high) &* 100_000_000 &+ magnitude
+        }
+        guard nonDigits == 0 else { return try self.int64FromParts() }
+        let value = Int64(truncatingIfNeeded: magnitude)
+        return isNegative ? 0 &- value : value
     }
 
     /// The exact reading of any number: long integers, fractions and exponents.

@@ -37,13 +37,6 @@ enum JSONWordScan {
         equalMask(word, UInt8(ascii: "\"")) | equalMask(word, UInt8(ascii: "\\")) | lessMask(word, 0x20)
     }
 
-    /// The bytes the scanner must look at inside a string: those of `escapeMask` and non-ASCII bytes, whose
-    /// UTF-8 it validates.
-    @inlinable @inline(__always)
-    static func stringStopMask(_ word: UInt64) -> UInt64 {
-        escapeMask(word) | (word & highBits)
-    }
-
     /// The bytes that are not ASCII digits. A byte below `0` borrows from the byte above it and one above `9`
     /// may carry into it, but both are flagged themselves, so the lowest flag is exact.
     @inlinable @inline(__always)
@@ -59,6 +52,14 @@ enum JSONWordScan {
         var value = ((word & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
         value = ((value & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
         return ((value & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
+    /// `word` with its last `digitCount` bytes (1 to 8, the high ones) kept and the bytes before them made `0`,
+    /// which count as leading zeros in `eightDigitsValue`.
+    @inlinable @inline(__always)
+    static func keepingLastDigits(_ digitCount: Int, of word: UInt64) -> UInt64 {
+        let kept: UInt64 = digitCount >= 8 ? ~0 : ~((1 << UInt64((8 - digitCount) * 8)) - 1)
+        return (word & kept) | (lowBits &* 0x30 & ~kept)
     }
 
     @inlinable @inline(__always)

@@ -77,6 +77,26 @@ import _SluiceTestSupport
         }
     }
 
+    /// Integers are read from words that end where the number ends and take in the bytes before it: whatever
+    /// those bytes are, and wherever the number is, the value is the same.
+    @Test func readsIntegersInsideDocumentsWhateverPrecedesThem() throws {
+        var random = SeededRandom()
+        for digitCount in 1...19 {
+            for prefix in ["0", "9", "12345678", "\"x\"", "-1", "1e5", "0.5,7"] {
+                for sign in ["", "-"] {
+                    let digits = (0..<digitCount).map { _ in String(Int.random(in: 0...9, using: &random)) }.joined()
+                    let text = sign + (digits.count > 1 ? "1" + digits.dropFirst() : digits)
+                    let document = Array(#"{"p":[\#(prefix)],"k":\#(text)}"#.utf8)
+                    let scanner = JSONScanner(paths: [["k"]])
+                    var fields = scanner.makeFields()
+                    try scanner.scan(document, into: &fields)
+                    let read = try document.withUnsafeBytes { (bytes) throws(JSONError) in try fields.value(0, in: bytes).int64() }
+                    #expect(read == Int64(text), "\(text) after \(prefix), seed \(random.seed)")
+                }
+            }
+        }
+    }
+
     @Test func readsRandomIntegersExactly() throws {
         var random = SeededRandom()
         for _ in 0..<20_000 {

@@ -15,6 +15,16 @@ public struct BidView: Sendable, Hashable {
 
     public init() {}
 
+    init(auction: Int64, bidder: Int64, price: Int64, dateTime: Int64, channel: String, url: String, extra: String) {
+        self.auction = auction
+        self.bidder = bidder
+        self.price = price
+        self.dateTime = dateTime
+        self.channel = channel
+        self.url = url
+        self.extra = extra
+    }
+
     public struct Fields: OptionSet, Sendable, Hashable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -38,34 +48,41 @@ public struct BidDecoder {
 
     let scanner: JSONScanner
     var slots: JSONFields
-    let wanted: [BidView.Fields]
+    /// The scanner's slot of each field of `names`, in its order, or `notRead`: no list to walk per record.
+    let auctionSlot, bidderSlot, priceSlot, dateTimeSlot, channelSlot, urlSlot, extraSlot: Int
+    static let notRead = -1
 
     public init(_ fields: BidView.Fields) {
         let wanted = Self.names.filter { fields.contains($0.0) }
-        self.wanted = wanted.map(\.0)
         self.scanner = JSONScanner(paths: [["event_type"]] + wanted.map { ["bid", $0.1] })
         self.slots = self.scanner.makeFields()
+        // Slot 0 is the event type; the wanted fields follow in the order of `names`.
+        let slot = { (field: BidView.Fields) in wanted.firstIndex { $0.0 == field }.map { $0 + 1 } ?? Self.notRead }
+        (self.auctionSlot, self.bidderSlot, self.priceSlot, self.dateTimeSlot) = (slot(.auction), slot(.bidder), slot(.price), slot(.dateTime))
+        (self.channelSlot, self.urlSlot, self.extraSlot) = (slot(.channel), slot(.url), slot(.extra))
     }
 
     /// The bid in `document`, nil for a person or an auction. Throws on malformed JSON or a bid without a wanted field.
     public mutating func decode(_ document: UnsafeRawBufferPointer) throws -> BidView? {
         try self.scanner.scan(document, into: &self.slots)
         guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
-        var bid = BidView()
-        for (index, field) in self.wanted.enumerated() {
-            let value = self.slots.value(index + 1, in: document)
-            switch field {
-            case .auction: bid.auction = try value.int64()
-            case .bidder: bid.bidder = try value.int64()
-            case .price: bid.price = try value.int64()
-            case .dateTime: bid.dateTime = try value.int64()
-            case .channel: bid.channel = try value.string()
-            case .url: bid.url = try value.string()
-            case .extra: bid.extra = try value.string()
-            default: break
-            }
-        }
-        return bid
+        // Every field read first and the bid made at the end: filling a BidView field by field, with a throw
+        // possible after each, made the compiler copy it out.
+        // Written out rather than through a helper: the compiler kept a throwing helper out of line.
+        let fields = self.slots
+        let auction = self.auctionSlot == Self.notRead ? 0 : try fields.value(self.auctionSlot, in: document).int64()
+        let bidder = self.bidderSlot == Self.notRead ? 0 : try fields.value(self.bidderSlot, in: document).int64()
+        let price = self.priceSlot == Self.notRead ? 0 : try fields.value(self.priceSlot, in: document).int64()
+        let dateTime = self.dateTimeSlot == Self.notRead ? 0 : try fields.value(self.dateTimeSlot, in: document).int64()
+        let channel = try self.string(self.channelSlot, document)
+        let url = try self.string(self.urlSlot, document)
+        let extra = try self.string(self.extraSlot, document)
+        return BidView(auction: auction, bidder: bidder, price: price, dateTime: dateTime, channel: channel, url: url, extra: extra)
+    }
+
+    @inline(__always)
+    private func string(_ slot: Int, _ document: UnsafeRawBufferPointer) throws -> String {
+        slot == Self.notRead ? "" : try self.slots.value(slot, in: document).string()
     }
 }
 

@@ -63,14 +63,24 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
             },
             specializedSessions: { (sessionOperator: SessionAggregateOperator<Key, Value, Accumulator, Result>, records) in
                 sessionOperator.processRecords(records)
-            })
+            },
+            specializedAdvance: { (windowOperator: WindowAggregateOperator<Key, Value, Accumulator, Result>, watermark) in
+                windowOperator.advance(to: watermark)
+            },
+            specializedSessionsAdvance: { (sessionOperator: SessionAggregateOperator<Key, Value, Accumulator, Result>, watermark) in
+                sessionOperator.advance(to: watermark)
+            },
+            specializedFlush: { (store: WindowStore<Key, Accumulator>, context) in store.flushEntries(context) })
     }
 
     @usableFromInline
     func addAggregate<Accumulator, Result>(
         _ aggregator: Aggregator<Value, Accumulator, Result>, named name: String?,
         specialized: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void,
-        specializedSessions: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void
+        specializedSessions: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, [StreamRecord<Key, Value>]) -> Void,
+        specializedAdvance: @escaping (WindowAggregateOperator<Key, Value, Accumulator, Result>, Int64) -> Void,
+        specializedSessionsAdvance: @escaping (SessionAggregateOperator<Key, Value, Accumulator, Result>, Int64) -> Void,
+        specializedFlush: @escaping (WindowStore<Key, Accumulator>, TaskContext) -> Void
     ) -> KTable<Windowed<Key>, Result> {
         let builder = self.grouped.stream.builder
         let storeName = builder.uniqueName(name ?? "window-aggregate-\(builder.nodes.count)")
@@ -90,7 +100,7 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
                 return SessionAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
                     store: SessionStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
-                    valueSerde: valueSerde, next: next, processBatch: specializedSessions)
+                    valueSerde: valueSerde, next: next, processBatch: specializedSessions, advanceSpecialized: specializedSessionsAdvance)
             case .sliding(let size):
                 return SlidingAggregateOperator(
                     size: size, allowedLatenessMs: lateness, aggregator: aggregator,
@@ -99,8 +109,9 @@ public struct TimeWindowedKStream<Key: Hashable, Value> {
             default:
                 return WindowAggregateOperator(
                     windows: windows, trigger: trigger, allowedLatenessMs: lateness, aggregator: aggregator,
-                    store: WindowStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde),
-                    valueSerde: valueSerde, next: next, processBatch: specialized)
+                    store: WindowStore(name: storeName, changelogTopic: changelog, keySerde: keySerde, accumulatorSerde: aggregator.accumulatorSerde,
+                                       flushSpecialized: specializedFlush),
+                    valueSerde: valueSerde, next: next, processBatch: specialized, advanceSpecialized: specializedAdvance)
             }
         }
         builder.internalTopics.append(InternalTopic(suffix: suffix, kind: .changelog, writer: id))

@@ -20,7 +20,7 @@ public struct KStream<Key, Value> {
     /// A node that turns each batch into another with `transform`.
     @inlinable
     func transformBatches<K2, V2>(_ name: String, keyChanged: Bool,
-                                  _ transform: @escaping ([StreamRecord<Key, Value>]) -> [StreamRecord<K2, V2>]) -> KStream<K2, V2> {
+                                  _ transform: @escaping (consuming [StreamRecord<Key, Value>]) -> [StreamRecord<K2, V2>]) -> KStream<K2, V2> {
         KStream<K2, V2>(builder: self.builder, node: self.builder.addBatchTransform(name: name, parent: self.node, transform), keyChanged: keyChanged)
     }
 
@@ -32,11 +32,11 @@ public struct KStream<Key, Value> {
 
     /// A new key and value per record.
     @inlinable
-    public func map<K2, V2>(_ transform: @escaping (Key, Value) -> KeyValue<K2, V2>) -> KStream<K2, V2> {
+    public func map<K2, V2>(_ transform: @escaping (consuming Key, consuming Value) -> KeyValue<K2, V2>) -> KStream<K2, V2> {
         self.transformBatches("map", keyChanged: true) { records in
             var output: [StreamRecord<K2, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 let pair = transform(record.key, record.value)
                 output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
             }
@@ -46,11 +46,11 @@ public struct KStream<Key, Value> {
 
     /// A new value per record; keys unchanged, so no repartitioning follows.
     @inlinable
-    public func mapValues<V2>(_ transform: @escaping (Value) -> V2) -> KStream<Key, V2> {
+    public func mapValues<V2>(_ transform: @escaping (consuming Value) -> V2) -> KStream<Key, V2> {
         self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 output.append(StreamRecord(key: record.key, value: transform(record.value), timestamp: record.timestamp, watermark: record.watermark))
             }
             return output
@@ -63,7 +63,7 @@ public struct KStream<Key, Value> {
         self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 output.append(StreamRecord(key: record.key, value: transform(record.key, record.value), timestamp: record.timestamp,
                                            watermark: record.watermark))
             }
@@ -74,11 +74,11 @@ public struct KStream<Key, Value> {
     /// A new value per record, dropping the records for which `transform` returns nil (no array per
     /// record, unlike `flatMapValues`).
     @inlinable
-    public func compactMapValues<V2>(_ transform: @escaping (Value) -> V2?) -> KStream<Key, V2> {
+    public func compactMapValues<V2>(_ transform: @escaping (consuming Value) -> V2?) -> KStream<Key, V2> {
         self.transformBatches("compactMapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 if let value = transform(record.value) {
                     output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
                 }
@@ -90,7 +90,12 @@ public struct KStream<Key, Value> {
     /// The records for which `predicate` holds.
     @inlinable
     public func filter(_ predicate: @escaping (Key, Value) -> Bool) -> KStream<Key, Value> {
-        self.transformBatches("filter", keyChanged: self.keyChanged) { records in records.filter { predicate($0.key, $0.value) } }
+        self.transformBatches("filter", keyChanged: self.keyChanged) { records in
+            // In place: the records kept are not copied.
+            var kept = records
+            kept.removeAll { !predicate($0.key, $0.value) }
+            return kept
+        }
     }
 
     /// The records for which `predicate` does not hold.
@@ -105,7 +110,7 @@ public struct KStream<Key, Value> {
         self.transformBatches("flatMap", keyChanged: true) { records in
             var output: [StreamRecord<K2, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 for pair in transform(record.key, record.value) {
                     output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
                 }
@@ -120,7 +125,7 @@ public struct KStream<Key, Value> {
         self.transformBatches("flatMapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 for value in transform(record.value) {
                     output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
                 }
@@ -135,7 +140,7 @@ public struct KStream<Key, Value> {
         self.transformBatches("selectKey", keyChanged: true) { records in
             var output: [StreamRecord<K2, Value>] = []
             output.reserveCapacity(records.count)
-            for record in records {
+            records.consumeEach { record in
                 output.append(StreamRecord(key: selector(record.key, record.value), value: record.value, timestamp: record.timestamp,
                                            watermark: record.watermark))
             }

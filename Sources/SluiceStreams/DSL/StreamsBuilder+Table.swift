@@ -33,8 +33,8 @@ final class TableSourceOperator<Key: Hashable, Value>: ForwardingOperator<Key, V
         context.stores.append(self.store)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value?>]) {
-        for record in records { self.store[record.key] = record.value }
+    override func process(_ records: consuming [StreamRecord<Key, Value?>]) {
+        for record in copy records { self.store[record.key] = record.value }
         self.next.process(records)
     }
 }

@@ -46,7 +46,7 @@ public final class StreamsBuilder: @unchecked Sendable {
     /// Adds a node that maps batches with `transform`.
     @usableFromInline
     func addBatchTransform<Key, Value, K2, V2>(name: String, parent: Int,
-                                               _ transform: @escaping ([StreamRecord<Key, Value>]) -> [StreamRecord<K2, V2>]) -> Int {
+                                               _ transform: @escaping (consuming [StreamRecord<Key, Value>]) -> [StreamRecord<K2, V2>]) -> Int {
         self.add(name: name, parents: [parent]) { _, children in
             BatchTransformOperator(next: downstreamOperator(children, K2.self, V2.self), transform: transform)
         }

@@ -13,7 +13,7 @@ final class KeyValueAggregateOperator<Key: Hashable, Value, Accumulator, Result>
         context.stores.append(self.store)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         var output: [StreamRecord<Key, Result>] = []
         output.reserveCapacity(records.count)
         for record in records {

@@ -11,7 +11,7 @@ class OperatorNode {
     func open(_ context: TaskContext) throws {}
 
     /// The task's watermark moved to `watermark` (monotone): fire due timers, then pass it on.
-    func advanceWatermark(to watermark: Int64) {}
+    @usableFromInline func advanceWatermark(to watermark: Int64) {}
 
     /// After a restart, before any record: the watermark the task had committed. Operators that fire
     /// on event time take it as their clock without firing anything (what it completed was emitted
@@ -30,7 +30,7 @@ class OperatorNode {
 /// An operator that takes records of one type.
 @usableFromInline
 class Operator<Key, Value>: OperatorNode {
-    @usableFromInline func process(_ records: [StreamRecord<Key, Value>]) {}
+    @usableFromInline func process(_ records: consuming [StreamRecord<Key, Value>]) {}
 }
 
 /// The operators that forward to one next operator.
@@ -56,8 +56,8 @@ final class FanOutOperator<Key, Value>: Operator<Key, Value> {
         self.targets = targets
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        for target in self.targets { target.process(records) }
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
+        for target in self.targets { target.process(copy records) }
     }
 
     override func advanceWatermark(to watermark: Int64) {

@@ -14,6 +14,8 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
     @usableFromInline let next: Operator<Windowed<Key>, Result>
     /// The record loop specialised in the pipeline's module, when the DSL made one.
     @usableFromInline let processBatch: ((SessionAggregateOperator, [StreamRecord<Key, Value>]) -> Void)?
+    /// `advance(to:)` specialised in the pipeline's module, when the DSL made one.
+    @usableFromInline let advanceSpecialized: ((SessionAggregateOperator, Int64) -> Void)?
 
     @usableFromInline var context: TaskContext!
     @usableFromInline var watermark = Watermark.unknown
@@ -22,7 +24,8 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
 
     init(windows: Windows, trigger: Trigger, allowedLatenessMs: Int64, aggregator: Aggregator<Value, Accumulator, Result>,
          store: SessionStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>,
-         processBatch: ((SessionAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
+         processBatch: ((SessionAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil,
+         advanceSpecialized: ((SessionAggregateOperator, Int64) -> Void)? = nil) {
         guard case .session(let gap) = windows else { preconditionFailure("session operator for \(windows)") }
         self.gap = gap
         self.trigger = trigger
@@ -32,6 +35,7 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         self.valueSerde = valueSerde
         self.next = next
         self.processBatch = processBatch
+        self.advanceSpecialized = advanceSpecialized
     }
 
     override func open(_ context: TaskContext) throws {
@@ -51,7 +55,7 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         Watermark.hasPassed(window.maxTimestamp, allowedLatenessMs: self.allowedLatenessMs, watermark: self.watermark)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         if let processBatch = self.processBatch {
             processBatch(self, records)
         } else {
@@ -131,6 +135,12 @@ final class SessionAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
     }
 
     override func advanceWatermark(to watermark: Int64) {
+        if let advanceSpecialized { advanceSpecialized(self, watermark) } else { self.advance(to: watermark) }
+    }
+
+    /// `advanceWatermark(to:)`'s work, specialised like the record loop when the DSL made a closure for it.
+    @inlinable
+    final func advance(to watermark: Int64) {
         if watermark > self.watermark { self.fire(upTo: watermark) }
         self.earlyFiring()
         self.drainOutput()

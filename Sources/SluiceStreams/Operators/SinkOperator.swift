@@ -36,7 +36,7 @@ final class SinkOperator<Key, Value>: Operator<Key, Value> {
         self.slots = try context.slots(for: self.topic)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         if let processBatch = self.processBatch {
             processBatch(self, records)
         } else {

@@ -58,7 +58,7 @@ final class SlidingAggregateOperator<Key: Hashable, Value, Accumulator, Result>:
         Watermark.hasPassed(time, allowedLatenessMs: self.allowedLatenessMs, watermark: self.watermark)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         for record in records {
             if record.watermark > self.watermark { self.fire(upTo: record.watermark) }
             if self.isExpired(windowEnd: record.timestamp) {

@@ -87,7 +87,7 @@ final class SourceOperator<Key, Value>: RecordSource {
             }
             let eventTime = self.timestamp?(key, value, record.timestamp) ?? record.timestamp
             let watermark = observe(eventTime)
-            self.batch.append(StreamRecord(key: key, value: value, timestamp: eventTime, watermark: watermark))
+            self.batch.append(StreamRecord(key: consume key, value: consume value, timestamp: eventTime, watermark: watermark))
         }
         self.deliver()
         return read
@@ -97,7 +97,10 @@ final class SourceOperator<Key, Value>: RecordSource {
     final func deliver() {
         guard !self.batch.isEmpty else { return }
         self.context.metrics.recordsIn.increment(by: self.batch.count)
-        self.next.process(self.batch)
-        self.batch.removeAll(keepingCapacity: true)
+        // The batch goes downstream with its ownership (see `Array.consumeEach`); the next one starts anew.
+        var batch: [StreamRecord<Key, Value>] = []
+        batch.reserveCapacity(self.batch.count)
+        swap(&batch, &self.batch)
+        self.next.process(consume batch)
     }
 }

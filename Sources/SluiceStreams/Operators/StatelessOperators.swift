@@ -1,15 +1,15 @@
 /// A step that maps each batch to another (map, filter, flatMap...): the batch function is built by
 /// the DSL in the pipeline's own module, specialised for its types.
 final class BatchTransformOperator<Key, Value, OutKey, OutValue>: ForwardingOperator<Key, Value, OutKey, OutValue> {
-    let transform: ([StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]
+    let transform: (consuming [StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]
 
-    init(next: Operator<OutKey, OutValue>, transform: @escaping ([StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]) {
+    init(next: Operator<OutKey, OutValue>, transform: @escaping (consuming [StreamRecord<Key, Value>]) -> [StreamRecord<OutKey, OutValue>]) {
         self.transform = transform
         super.init(next: next)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        let output = self.transform(records)
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
+        let output = self.transform(consume records)
         if !output.isEmpty { self.next.process(output) }
     }
 }
@@ -23,8 +23,9 @@ final class FilterOperator<Key, Value>: ForwardingOperator<Key, Value, Key, Valu
         super.init(next: next)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        let kept = records.filter { self.predicate($0.key, $0.value) }
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
+        var kept = records
+        kept.removeAll { !self.predicate($0.key, $0.value) }
         if !kept.isEmpty { self.next.process(kept) }
     }
 }
@@ -38,8 +39,8 @@ final class PeekOperator<Key, Value>: ForwardingOperator<Key, Value, Key, Value>
         super.init(next: next)
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
-        for record in records { self.action(record.key, record.value) }
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
+        for record in copy records { self.action(record.key, record.value) }
         self.next.process(records)
     }
 }
@@ -55,7 +56,7 @@ final class BranchOperator<Key, Value>: Operator<Key, Value> {
         self.branches = branches
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         var split = Array(repeating: [StreamRecord<Key, Value>](), count: self.branches.count)
         for record in records {
             if let index = self.predicates.firstIndex(where: { $0(record.key, record.value) }) {
@@ -80,7 +81,7 @@ final class BatchActionOperator<Key, Value>: Operator<Key, Value> {
         self.action = action
     }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         self.action(records)
     }
 }

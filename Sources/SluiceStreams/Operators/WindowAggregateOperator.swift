@@ -19,6 +19,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     @usableFromInline let next: Operator<Windowed<Key>, Result>
     /// The specialised record loop, when the DSL made one.
     @usableFromInline let processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)?
+    /// `advance(to:)` specialised in the pipeline's module, when the DSL made one.
+    @usableFromInline let advanceSpecialized: ((WindowAggregateOperator, Int64) -> Void)?
 
     @usableFromInline var context: TaskContext!
     @usableFromInline var watermark = Watermark.unknown
@@ -28,7 +30,8 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
 
     init(windows: Windows, trigger: Trigger, allowedLatenessMs: Int64, aggregator: Aggregator<Value, Accumulator, Result>,
          store: WindowStore<Key, Accumulator>, valueSerde: Serde<Value>, next: Operator<Windowed<Key>, Result>,
-         processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil) {
+         processBatch: ((WindowAggregateOperator, [StreamRecord<Key, Value>]) -> Void)? = nil,
+         advanceSpecialized: ((WindowAggregateOperator, Int64) -> Void)? = nil) {
         self.windows = windows
         self.trigger = trigger
         self.allowedLatenessMs = allowedLatenessMs
@@ -37,6 +40,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         self.valueSerde = valueSerde
         self.next = next
         self.processBatch = processBatch
+        self.advanceSpecialized = advanceSpecialized
     }
 
     override func open(_ context: TaskContext) throws {
@@ -52,7 +56,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
 
     override var downstream: [OperatorNode] { [self.next] }
 
-    override func process(_ records: [StreamRecord<Key, Value>]) {
+    override func process(_ records: consuming [StreamRecord<Key, Value>]) {
         if let processBatch = self.processBatch {
             processBatch(self, records)
         } else {
@@ -65,13 +69,15 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         for record in records {
             if record.watermark > self.watermark { self.fire(upTo: record.watermark) }
             self.windows.assign(record.timestamp, into: &self.assigned)
+            // Hashed once for all the record's windows.
+            let key = HashedKey(record.key)
             var accepted = false
             for window in self.assigned {
                 if self.isExpired(window) { continue }
                 accepted = true
                 let trigger = self.trigger
                 var emit = false
-                self.store.update(window, record.key, initial: self.aggregator.initial) { state in
+                self.store.update(window, key, initial: self.aggregator.initial) { state in
                     self.aggregator.add(&state.accumulator, record.value)
                     state.pendingCount += 1
                     switch trigger {
@@ -81,7 +87,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
                     }
                 }
                 // A window already complete (within the allowed lateness) re-emits at once.
-                if emit || window.maxTimestamp <= self.watermark { self.emit(window, record.key) }
+                if emit || window.maxTimestamp <= self.watermark { self.emit(window, key) }
             }
             if !accepted {
                 self.context.lateRecord(key: self.keySerdeBytes(record.key), value: self.valueSerde.serialize(record.value),
@@ -106,11 +112,22 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     }
 
     @inlinable
-    final func emit(_ window: Window, _ key: Key) {
+    final func emit(_ window: Window, _ key: HashedKey<Key>) {
         guard let state = self.store[window, key] else { return }
-        self.output.append(StreamRecord(key: Windowed(key: key, window: window), value: self.aggregator.result(state.accumulator),
-                                        timestamp: window.maxTimestamp, watermark: self.watermark))
+        self.appendResult(window, key, state)
         self.store.markEmitted(window, key)
+    }
+
+    /// Emits every entry of `window` with pending records.
+    @inlinable
+    final func emitPending(_ window: Window) {
+        self.store.emitPending(in: window) { key, state in self.appendResult(window, key, state) }
+    }
+
+    @inlinable
+    final func appendResult(_ window: Window, _ key: HashedKey<Key>, _ state: WindowState<Accumulator>) {
+        self.output.append(StreamRecord(key: Windowed(key: key.key, window: window), value: self.aggregator.result(state.accumulator),
+                                        timestamp: window.maxTimestamp, watermark: self.watermark))
     }
 
     /// Advances event time: fires the windows the watermark completes, then drops those past the
@@ -123,9 +140,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
             for window in self.store.windows {
                 guard window.maxTimestamp <= watermark else { break }
                 guard previous == Watermark.unknown || window.maxTimestamp > previous else { continue }
-                for (key, state) in self.store.entries(of: window) where state.pendingCount > 0 {
-                    self.emit(window, key)
-                }
+                self.emitPending(window)
             }
         }
         self.expire()
@@ -143,7 +158,7 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
         guard case .early(let intervalMs) = self.trigger, self.context.processingTimeMs - self.lastEarlyFiringMs >= intervalMs else { return }
         self.lastEarlyFiringMs = self.context.processingTimeMs
         for window in self.store.windows where window.maxTimestamp > self.watermark {
-            for (key, state) in self.store.entries(of: window) where state.pendingCount > 0 { self.emit(window, key) }
+            self.emitPending(window)
         }
     }
 
@@ -156,6 +171,12 @@ final class WindowAggregateOperator<Key: Hashable, Value, Accumulator, Result>: 
     }
 
     override func advanceWatermark(to watermark: Int64) {
+        if let advanceSpecialized { advanceSpecialized(self, watermark) } else { self.advance(to: watermark) }
+    }
+
+    /// `advanceWatermark(to:)`'s work, specialised like the record loop when the DSL made a closure for it.
+    @inlinable
+    final func advance(to watermark: Int64) {
         if watermark > self.watermark { self.fire(upTo: watermark) }
         self.earlyFiring()
         self.drainOutput()

@@ -136,8 +136,11 @@ final class StreamTask {
             batch: batch, offsets: offsets, from: self.inputs[index].topicPartition,
             observe: { eventTime in
                 let before = self.watermark
-                if eventTime > self.inputs[index].maxTimestamp { self.inputs[index].maxTimestamp = eventTime }
-                if !isRepartition {
+                let isLater = eventTime > self.inputs[index].maxTimestamp
+                if isLater { self.inputs[index].maxTimestamp = eventTime }
+                // A single input's watermark moves only with its greatest event time (the task's is at least the
+                // input's after every poll): no need to compute it for a record that is not later.
+                if !isRepartition && (isLater || !single) {
                     let candidate = single ? self.inputs[index].watermark : self.computeWatermark(nowMs: nowMs)
                     if candidate > self.watermark { self.watermark = candidate }
                 }

@@ -101,6 +101,21 @@ final class TaskContext {
         return slots
     }
 
+    /// The producer slot of this task's partition of `topic` (a changelog's), or nil with the failure recorded.
+    @usableFromInline
+    func ownPartitionSlot(of topic: String) -> Int? {
+        do throws(StreamsError) {
+            let slots = try self.slots(for: topic)
+            guard Int(self.taskId.partition) < slots.count else {
+                throw StreamsError(.invalidTopology, "partition \(self.taskId.partition) of \(topic) does not exist")
+            }
+            return slots[Int(self.taskId.partition)]
+        } catch {
+            self.failure = self.failure ?? error
+            return nil
+        }
+    }
+
     /// Sends a record to a producer slot (from `slots(for:)`).
     @usableFromInline
     func send(slot: Int, key: [UInt8]?, value: [UInt8]?, timestamp: Int64) {

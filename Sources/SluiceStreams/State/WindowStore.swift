@@ -8,16 +8,16 @@ import SluiceLog
 @usableFromInline
 final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     let name: String
-    let changelogTopic: String
+    @usableFromInline let changelogTopic: String
     @usableFromInline let keySerde: Serde<Key>
-    let accumulatorSerde: Serde<Accumulator>
+    @usableFromInline let accumulatorSerde: Serde<Accumulator>
 
     /// One window's entries. A class, so that an update finds it with one lookup and changes it in place.
     @usableFromInline
     final class Bucket {
-        @usableFromInline var entries: [Key: WindowState<Accumulator>] = [:]
+        @usableFromInline var entries: [HashedKey<Key>: WindowState<Accumulator>] = [:]
         /// Keys changed since the last flush, each once (`WindowState.isDirty` says whether it is listed).
-        @usableFromInline var dirtyKeys: [Key] = []
+        @usableFromInline var dirtyKeys: [HashedKey<Key>] = []
         @usableFromInline init() {}
     }
 
@@ -28,19 +28,24 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     @usableFromInline var dirtyBuckets: [(Window, Bucket)] = []
     @usableFromInline var dirtyBucketSet: Set<Window> = []
     /// Keys of windows dropped since the last flush: tombstones to write.
-    @usableFromInline var removed: [(Window, [Key])] = []
+    @usableFromInline var removed: [(Window, [HashedKey<Key>])] = []
     @usableFromInline var entryCount = 0
 
+    /// `flushEntries(_:)` specialised in the pipeline's module, when the DSL made one.
+    let flushSpecialized: ((WindowStore, TaskContext) -> Void)?
+
     @usableFromInline
-    init(name: String, changelogTopic: String, keySerde: Serde<Key>, accumulatorSerde: Serde<Accumulator>) {
+    init(name: String, changelogTopic: String, keySerde: Serde<Key>, accumulatorSerde: Serde<Accumulator>,
+         flushSpecialized: ((WindowStore, TaskContext) -> Void)? = nil) {
         self.name = name
         self.changelogTopic = changelogTopic
         self.keySerde = keySerde
         self.accumulatorSerde = accumulatorSerde
+        self.flushSpecialized = flushSpecialized
     }
 
     @inlinable
-    subscript(window: Window, key: Key) -> WindowState<Accumulator>? {
+    subscript(window: Window, key: HashedKey<Key>) -> WindowState<Accumulator>? {
         self.buckets[window]?.entries[key]
     }
 
@@ -72,7 +77,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
 
     /// Updates (or creates) the state of `key` in `window`.
     @inlinable @inline(__always)
-    func update(_ window: Window, _ key: Key, initial: () -> Accumulator, _ body: (inout WindowState<Accumulator>) -> Void) {
+    func update(_ window: Window, _ key: HashedKey<Key>, initial: () -> Accumulator, _ body: (inout WindowState<Accumulator>) -> Void) {
         let bucket = self.bucket(window)
         let before = bucket.entries.count
         var needsListing = false
@@ -90,27 +95,35 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         }
     }
 
-    @inlinable
-    func entries(of window: Window) -> [Key: WindowState<Accumulator>] {
-        self.buckets[window]?.entries ?? [:]
-    }
-
     /// Resets the pending count of an entry after an emission; written with the next flush.
     @inlinable
-    func markEmitted(_ window: Window, _ key: Key) {
-        guard let bucket = self.buckets[window], bucket.entries[key] != nil else { return }
-        var needsListing = false
-        bucket.entries[key]!.withDirtyFlag { state in
-            state.pendingCount = 0
-            if !state.isDirty {
-                state.isDirty = true
-                needsListing = true
+    func markEmitted(_ window: Window, _ key: HashedKey<Key>) {
+        guard let bucket = self.buckets[window], let index = bucket.entries.index(forKey: key) else { return }
+        self.markEmitted(window, bucket, at: index)
+    }
+
+    /// Hands `body` each entry of `window` with pending records, and marks it emitted. In place: iterating a
+    /// copy of the entries while marking them made the first mark copy the whole window.
+    @inlinable
+    func emitPending(in window: Window, _ body: (HashedKey<Key>, WindowState<Accumulator>) -> Void) {
+        guard let bucket = self.buckets[window] else { return }
+        var index = bucket.entries.startIndex
+        while index != bucket.entries.endIndex {
+            if bucket.entries.values[index].pendingCount > 0 {
+                body(bucket.entries.keys[index], bucket.entries.values[index])
+                self.markEmitted(window, bucket, at: index)
             }
+            bucket.entries.formIndex(after: &index)
         }
-        if needsListing {
-            bucket.dirtyKeys.append(key)
-            if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
-        }
+    }
+
+    @inlinable
+    func markEmitted(_ window: Window, _ bucket: Bucket, at index: Dictionary<HashedKey<Key>, WindowState<Accumulator>>.Index) {
+        bucket.entries.values[index].pendingCount = 0
+        guard !bucket.entries.values[index].isDirty else { return }
+        bucket.entries.values[index].isDirty = true
+        bucket.dirtyKeys.append(bucket.entries.keys[index])
+        if self.dirtyBucketSet.insert(window).inserted { self.dirtyBuckets.append((window, bucket)) }
     }
 
     /// Drops a whole window (expired), writing tombstones for its keys.
@@ -141,15 +154,23 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
     // MARK: StateStore
 
     func flush(_ context: TaskContext) {
-        let partition = context.taskId.partition
+        if let flushSpecialized { flushSpecialized(self, context) } else { self.flushEntries(context) }
+    }
+
+    /// `flush(_:)`'s work, specialised in the pipeline's module when the DSL made a closure for it: as generic
+    /// code it looked up type metadata for every entry.
+    @inlinable
+    final func flushEntries(_ context: TaskContext) {
+        guard let slot = context.ownPartitionSlot(of: self.changelogTopic) else { return }
+        let timestamp = context.processingTimeMs
         var written = 0
         for (window, bucket) in self.dirtyBuckets where self.buckets[window] === bucket {
             for key in bucket.dirtyKeys {
-                guard bucket.entries[key] != nil else { continue }
-                bucket.entries[key]!.isDirty = false
-                let value = WindowCodec.encodeValue(bucket.entries[key]!, self.accumulatorSerde)
-                context.send(topic: self.changelogTopic, partition: partition, key: WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
-                             value: value, timestamp: context.processingTimeMs)
+                // One lookup per entry: the flag is cleared and the state read through its index.
+                guard let index = bucket.entries.index(forKey: key) else { continue }
+                bucket.entries.values[index].isDirty = false
+                let value = WindowCodec.encodeValue(bucket.entries.values[index], self.accumulatorSerde)
+                context.send(slot: slot, key: WindowCodec.encodeKey(key.key, window, self.keySerde), value: value, timestamp: timestamp)
                 written += 1
             }
             bucket.dirtyKeys.removeAll(keepingCapacity: true)
@@ -158,8 +179,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         self.dirtyBucketSet.removeAll(keepingCapacity: true)
         for (window, keys) in self.removed {
             for key in keys {
-                context.send(topic: self.changelogTopic, partition: partition, key: WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
-                             value: nil, timestamp: context.processingTimeMs)
+                context.send(slot: slot, key: WindowCodec.encodeKey(key.key, window, self.keySerde), value: nil, timestamp: timestamp)
             }
             written += keys.count
         }
@@ -181,8 +201,8 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
             if let value {
                 var state = try WindowCodec.decodeValue(value, self.accumulatorSerde)
                 state.isDirty = false
-                if self.bucket(windowed.window).entries.updateValue(state, forKey: windowed.key) == nil { self.entryCount += 1 }
-            } else if let bucket = self.buckets[windowed.window], bucket.entries.removeValue(forKey: windowed.key) != nil {
+                if self.bucket(windowed.window).entries.updateValue(state, forKey: HashedKey(windowed.key)) == nil { self.entryCount += 1 }
+            } else if let bucket = self.buckets[windowed.window], bucket.entries.removeValue(forKey: HashedKey(windowed.key)) != nil {
                 self.entryCount -= 1
                 if bucket.entries.isEmpty {
                     self.recentWindows.removeAll()
@@ -200,7 +220,7 @@ final class WindowStore<Key: Hashable, Accumulator>: StateStore {
         entries.reserveCapacity(self.entryCount)
         for (window, bucket) in self.buckets {
             for (key, state) in bucket.entries {
-                entries.append((WindowCodec.encodeKey(Windowed(key: key, window: window), self.keySerde),
+                entries.append((WindowCodec.encodeKey(key.key, window, self.keySerde),
                                 WindowCodec.encodeValue(state, self.accumulatorSerde)))
             }
         }

@@ -24,12 +24,23 @@ struct WindowState<Accumulator> {
 
 /// Changelog encodings of the window stores: the key's bytes followed by the window's start and
 /// end (8 bytes each, big-endian); the value's pending count (8 bytes) followed by the accumulator.
+@usableFromInline
 enum WindowCodec {
     static func encodeKey<Key>(_ windowed: Windowed<Key>, _ serde: Serde<Key>) -> [UInt8] {
-        var bytes = serde.serialize(windowed.key) ?? []
-        withUnsafeBytes(of: windowed.window.start.bigEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: windowed.window.end.bigEndian) { bytes.append(contentsOf: $0) }
-        return bytes
+        Self.encodeKey(windowed.key, windowed.window, serde)
+    }
+
+    /// The key of `key` in `window`, in one allocation besides the key's own bytes.
+    @inlinable
+    static func encodeKey<Key>(_ key: Key, _ window: Window, _ serde: Serde<Key>) -> [UInt8] {
+        let keyBytes = serde.serialize(key) ?? []
+        return [UInt8](unsafeUninitializedCapacity: keyBytes.count + 16) { buffer, initializedCount in
+            _ = buffer.initialize(from: keyBytes)
+            let bounds = UnsafeMutableRawPointer(buffer.baseAddress! + keyBytes.count)
+            bounds.storeBytes(of: window.start.bigEndian, as: Int64.self)
+            (bounds + 8).storeBytes(of: window.end.bigEndian, as: Int64.self)
+            initializedCount = keyBytes.count + 16
+        }
     }
 
     static func decodeKey<Key>(_ buffer: ByteBuffer, _ serde: Serde<Key>) throws -> Windowed<Key> {
@@ -42,11 +53,15 @@ enum WindowCodec {
         return Windowed(key: key, window: Window(start: start, end: end))
     }
 
+    /// The pending count (8 bytes) followed by the accumulator's bytes, in one allocation besides theirs.
+    @inlinable
     static func encodeValue<Accumulator>(_ state: WindowState<Accumulator>, _ serde: Serde<Accumulator>) -> [UInt8] {
-        var bytes: [UInt8] = []
-        withUnsafeBytes(of: state.pendingCount.bigEndian) { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: serde.serialize(state.accumulator) ?? [])
-        return bytes
+        let accumulatorBytes = serde.serialize(state.accumulator) ?? []
+        return [UInt8](unsafeUninitializedCapacity: 8 + accumulatorBytes.count) { buffer, initializedCount in
+            UnsafeMutableRawPointer(buffer.baseAddress!).storeBytes(of: state.pendingCount.bigEndian, as: Int64.self)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[8...]).initialize(from: accumulatorBytes)
+            initializedCount = 8 + accumulatorBytes.count
+        }
     }
 
     static func decodeValue<Accumulator>(_ buffer: ByteBuffer, _ serde: Serde<Accumulator>) throws -> WindowState<Accumulator> {

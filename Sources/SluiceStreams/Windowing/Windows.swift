@@ -59,14 +59,15 @@ public enum Windows: Sendable, Equatable {
             let start = Self.alignedStart(timestamp, size: size, offset: offset)
             windows.append(Window(start: start, end: start + size))
         case .hopping(let size, let advance, let offset):
-            var start = Self.alignedStart(timestamp, size: advance, offset: offset)
-            // The latest window containing the record starts at `start`; earlier ones every `advance` before.
-            var found: [Window] = []
-            while start > timestamp - size {
-                found.append(Window(start: start, end: start + size))
-                start -= advance
+            // The latest window containing the record starts at `last`; earlier ones every `advance` before, back
+            // to the earliest that still ends after the record.
+            let last = Self.alignedStart(timestamp, size: advance, offset: offset)
+            let earlierCount = (last - (timestamp - size) - 1) / advance
+            var start = last - earlierCount * advance
+            while start <= last {
+                windows.append(Window(start: start, end: start + size))
+                start += advance
             }
-            windows.append(contentsOf: found.reversed())
         case .cumulate(let step, let size):
             let periodStart = Self.alignedStart(timestamp, size: size, offset: 0)
             var end = Self.alignedStart(timestamp, size: step, offset: 0) + step
