@@ -36,9 +36,9 @@ public struct KStream<Key, Value> {
         self.transformBatches("map", keyChanged: true) { records in
             var output: [StreamRecord<K2, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                let pair = transform(record.key, record.value)
-                output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                let pair = transform(key, value)
+                output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: timestamp, watermark: watermark))
             }
             return output
         }
@@ -50,8 +50,8 @@ public struct KStream<Key, Value> {
         self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                output.append(StreamRecord(key: record.key, value: transform(record.value), timestamp: record.timestamp, watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                output.append(StreamRecord(key: key, value: transform(value), timestamp: timestamp, watermark: watermark))
             }
             return output
         }
@@ -63,9 +63,9 @@ public struct KStream<Key, Value> {
         self.transformBatches("mapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                output.append(StreamRecord(key: record.key, value: transform(record.key, record.value), timestamp: record.timestamp,
-                                           watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                let newValue = transform(key, value)
+                output.append(StreamRecord(key: key, value: newValue, timestamp: timestamp, watermark: watermark))
             }
             return output
         }
@@ -78,9 +78,9 @@ public struct KStream<Key, Value> {
         self.transformBatches("compactMapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                if let value = transform(record.value) {
-                    output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                if let value = transform(value) {
+                    output.append(StreamRecord(key: key, value: value, timestamp: timestamp, watermark: watermark))
                 }
             }
             return output
@@ -110,9 +110,9 @@ public struct KStream<Key, Value> {
         self.transformBatches("flatMap", keyChanged: true) { records in
             var output: [StreamRecord<K2, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                for pair in transform(record.key, record.value) {
-                    output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: record.timestamp, watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                for pair in transform(key, value) {
+                    output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: timestamp, watermark: watermark))
                 }
             }
             return output
@@ -125,9 +125,9 @@ public struct KStream<Key, Value> {
         self.transformBatches("flatMapValues", keyChanged: self.keyChanged) { records in
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                for value in transform(record.value) {
-                    output.append(StreamRecord(key: record.key, value: value, timestamp: record.timestamp, watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                for newValue in transform(value) {
+                    output.append(StreamRecord(key: key, value: newValue, timestamp: timestamp, watermark: watermark))
                 }
             }
             return output
@@ -140,9 +140,8 @@ public struct KStream<Key, Value> {
         self.transformBatches("selectKey", keyChanged: true) { records in
             var output: [StreamRecord<K2, Value>] = []
             output.reserveCapacity(records.count)
-            records.consumeEach { record in
-                output.append(StreamRecord(key: selector(record.key, record.value), value: record.value, timestamp: record.timestamp,
-                                           watermark: record.watermark))
+            records.consumeEachRecord { key, value, timestamp, watermark in
+                output.append(StreamRecord(key: selector(key, value), value: value, timestamp: timestamp, watermark: watermark))
             }
             return output
         }
