@@ -37,7 +37,7 @@ public struct KStream<Key, Value> {
             var output: [StreamRecord<K2, V2>] = []
             output.reserveCapacity(records.count)
             records.consumeEachRecord { key, value, timestamp, watermark in
-                let pair = transform(key, value)
+                let pair = transform(consume key, consume value)
                 output.append(StreamRecord(key: pair.key, value: pair.value, timestamp: timestamp, watermark: watermark))
             }
             return output
@@ -51,7 +51,7 @@ public struct KStream<Key, Value> {
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
             records.consumeEachRecord { key, value, timestamp, watermark in
-                output.append(StreamRecord(key: key, value: transform(value), timestamp: timestamp, watermark: watermark))
+                output.append(StreamRecord(key: key, value: transform(consume value), timestamp: timestamp, watermark: watermark))
             }
             return output
         }
@@ -79,7 +79,7 @@ public struct KStream<Key, Value> {
             var output: [StreamRecord<Key, V2>] = []
             output.reserveCapacity(records.count)
             records.consumeEachRecord { key, value, timestamp, watermark in
-                if let value = transform(value) {
+                if let value = transform(consume value) {
                     output.append(StreamRecord(key: key, value: value, timestamp: timestamp, watermark: watermark))
                 }
             }
