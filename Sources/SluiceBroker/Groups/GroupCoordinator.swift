@@ -84,13 +84,21 @@ actor GroupCoordinator {
         }
     }
 
-    /// Writes the membership of a group that reached a state worth storing. Not awaited: answers do
-    /// not wait for it (the log's group commit syncs it moments later), and a crash before that
-    /// costs only what a broker without it costs, a rebalance. A record that cannot be written is
-    /// replaced by a tombstone, so that a restart does not bring back an older membership.
-    private func storeIfChanged(_ groupId: String) {
-        guard var group = self.groups[groupId], let snapshot = group.takeUnstored() else { return }
+    /// Keeps a group's new state, answers the requests its actions complete, and stores its
+    /// membership if it reached a state worth storing.
+    private func update(_ groupId: String, to group: ConsumerGroup, performing actions: [ConsumerGroup.Action]) {
+        var group = group
+        let snapshot = group.takeUnstored()
         self.groups[groupId] = group
+        self.perform(actions)
+        if let snapshot { self.store(snapshot, of: groupId) }
+    }
+
+    /// Writes a group's membership. Not awaited: answers do not wait for it (the log's group commit
+    /// syncs it moments later), and a crash before that costs only what a broker without it costs,
+    /// a rebalance. A record that cannot be written is replaced by a tombstone, so that a restart does
+    /// not bring back an older membership.
+    private func store(_ snapshot: StoredGroup, of groupId: String) {
         let key = GroupMetadataRecord.key(group: groupId)
         do {
             try self.appendMembership(key: key, value: GroupMetadataRecord.value(snapshot))
@@ -114,9 +122,7 @@ actor GroupCoordinator {
             for id in Array(self.groups.keys) {
                 guard var group = self.groups[id] else { continue }
                 let actions = group.expire(now: now)
-                self.groups[id] = group
-                self.perform(actions)
-                self.storeIfChanged(id)
+                self.update(id, to: group, performing: actions)
             }
         }
     }
@@ -151,9 +157,7 @@ actor GroupCoordinator {
             var group = self.group(groupId)
             if group.state == .dead { group = ConsumerGroup(groupId: groupId, initialRebalanceDelayMs: self.initialRebalanceDelayMs) }
             let actions = group.join(joining, now: currentTimeMillis())
-            self.groups[groupId] = group
-            self.perform(actions)
-            self.storeIfChanged(groupId)
+            self.update(groupId, to: group, performing: actions)
         }
     }
 
@@ -166,9 +170,7 @@ actor GroupCoordinator {
             self.syncWaiters[waiter] = continuation
             let actions = group.sync(waiter: waiter, memberId: memberId, generationId: generationId, protocolType: protocolType,
                                      protocolName: protocolName, assignments: assignments, now: currentTimeMillis())
-            self.groups[groupId] = group
-            self.perform(actions)
-            self.storeIfChanged(groupId)
+            self.update(groupId, to: group, performing: actions)
         }
     }
 
@@ -182,9 +184,7 @@ actor GroupCoordinator {
     func leave(groupId: String, members: [(memberId: String, groupInstanceId: String?)]) -> [KafkaGroupError?] {
         guard var group = self.groups[groupId] else { return members.map { _ in .unknownMemberId } }
         let (errors, actions) = group.leave(members: members, now: currentTimeMillis())
-        self.groups[groupId] = group
-        self.perform(actions)
-        self.storeIfChanged(groupId)
+        self.update(groupId, to: group, performing: actions)
         return errors
     }
 
@@ -269,16 +269,22 @@ actor GroupCoordinator {
         guard let group = self.groups[groupId] else { return .groupIdNotFound }
         guard group.isEmpty else { return .nonEmptyGroup }
         do {
-            var builder = RecordBatchBuilder()
-            for partition in partitions {
-                builder.append(ProducerRecord(key: OffsetRecord.key(group: groupId, partition: partition), value: nil, timestamp: currentTimeMillis()))
-            }
+            let builder = Self.offsetTombstones(groupId, partitions)
             if builder.recordCount > 0 { _ = try await self.offsetsPartition.appendDurably(try builder.build()) }
         } catch {
             return .coordinatorNotAvailable
         }
         for partition in partitions { self.offsets[groupId]?.removeValue(forKey: partition) }
         return nil
+    }
+
+    /// Tombstones for a group's committed offsets of `partitions`, in one batch to build.
+    private static func offsetTombstones(_ groupId: String, _ partitions: [TopicPartition]) -> RecordBatchBuilder {
+        var builder = RecordBatchBuilder()
+        for partition in partitions {
+            builder.append(ProducerRecord(key: OffsetRecord.key(group: groupId, partition: partition), value: nil, timestamp: currentTimeMillis()))
+        }
+        return builder
     }
 
     // MARK: Administration
@@ -323,10 +329,7 @@ actor GroupCoordinator {
         self.groups[groupId] = group
         let partitions = Array((self.offsets[groupId] ?? [:]).keys)
         do {
-            var builder = RecordBatchBuilder()
-            for partition in partitions {
-                builder.append(ProducerRecord(key: OffsetRecord.key(group: groupId, partition: partition), value: nil, timestamp: currentTimeMillis()))
-            }
+            var builder = Self.offsetTombstones(groupId, partitions)
             builder.append(ProducerRecord(key: GroupMetadataRecord.key(group: groupId), value: nil, timestamp: currentTimeMillis()))
             _ = try await self.offsetsPartition.appendDurably(try builder.build())
         } catch {
