@@ -96,7 +96,6 @@ public struct KafkaFrameAssembler: Sendable {
             read.moveReaderIndex(to: 0)
             if read.readableBytes >= lent.frameBytes {
                 frames.append(read.readSlice(length: lent.frameBytes)!)
-                self.lastFrameWasLarge = true
             } else {
                 self.partial = read
                 self.partialNeeded = lent.frameBytes - read.readableBytes
@@ -113,7 +112,6 @@ public struct KafkaFrameAssembler: Sendable {
                 self.partialNeeded -= take
                 if self.partialNeeded == 0 {
                     frames.append(gathering)
-                    self.lastFrameWasLarge = gathering.readableBytes >= Self.lendingBytesMin
                 } else {
                     self.partial = gathering
                 }
@@ -137,7 +135,6 @@ public struct KafkaFrameAssembler: Sendable {
             }
             if read.readableBytes >= Int(size) {
                 frames.append(read.readSlice(length: Int(size))!)
-                self.lastFrameWasLarge = Int(size) >= Self.lendingBytesMin
             } else {
                 // The whole declared size only up to a bound: a peer that sends size prefixes alone
                 // reserves no more than that per connection; larger frames grow as they arrive.
@@ -148,6 +145,7 @@ public struct KafkaFrameAssembler: Sendable {
                 self.partialNeeded = Int(size) - gathering.readableBytes
             }
         }
+        if let last = frames.last { self.lastFrameWasLarge = last.readableBytes >= Self.lendingBytesMin }
         return frames
     }
 }
