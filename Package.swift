@@ -101,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceJSON",
-            dependencies: ["CSluiceSIMD"],
+            dependencies: ["CSluiceSIMD", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: hotPathSwiftSettings
         ),
         .target(
@@ -200,7 +200,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceJSONTests",
-            dependencies: ["SluiceJSON", "_SluiceTestSupport"],
+            dependencies: ["SluiceJSON", "_SluiceTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: sharedSwiftSettings
         ),
         .testTarget(

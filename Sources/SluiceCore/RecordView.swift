@@ -9,6 +9,10 @@ public struct RecordView {
     public let key: UnsafeRawBufferPointer?
     public let value: UnsafeRawBufferPointer?
     public let headerCount: Int
+    /// Where `value` starts among the readable bytes of the payload that `forEachRecordView(inPayload:)` passes
+    /// beside the view (for a null value, where it would be): a reader that keeps part of the value takes a slice of that buffer,
+    /// which shares its memory, instead of copying the bytes.
+    public let valueByteOffset: Int
     /// The encoded headers (`headerCount` of them), validated.
     let headerBytes: UnsafeRawBufferPointer
 
@@ -56,6 +60,14 @@ extension RecordBatch {
     /// Calls `body` with each record of the batch in place (decompressing the payload first when the
     /// batch is compressed). Throws on malformed record bytes, as `recordReader()` does.
     public func forEachRecordView(_ body: (RecordView) throws -> Void) throws {
+        try self.forEachRecordView(inPayload: { record, _ in try body(record) })
+    }
+
+    /// Calls `body` with each record of the batch in place and the buffer the record lies in: the batch's own
+    /// bytes, or its payload decompressed. `RecordView.valueByteOffset` locates the value in it, so that a
+    /// reader can keep a slice of the value (sharing the buffer's memory) beyond the call.
+    @inline(__always)
+    public func forEachRecordView(inPayload body: (RecordView, ByteBuffer) throws -> Void) throws {
         let payload = try self.recordsPayload()
         let count = Int(self.recordCount)
         let baseOffset = self.baseOffset
@@ -80,6 +92,7 @@ extension RecordBatch {
                 }
                 let key = try Self.viewBytes(record, at: &index, what: "key")
                 let value = try Self.viewBytes(record, at: &index, what: "value")
+                let valueByteOffset = index - (value?.count ?? 0)
                 let headerCount = try Varint.read(record, at: &index)
                 guard headerCount >= 0, headerCount <= Limits.recordHeaderCountMax else {
                     throw SluiceError(.corruptData, "record at byte \(recordStart) claims \(headerCount) headers")
@@ -95,8 +108,8 @@ extension RecordBatch {
                     throw SluiceError(.corruptData, "record at byte \(recordStart) has \(end - index) bytes beyond its fields")
                 }
                 try body(RecordView(offset: baseOffset + offsetDelta, timestamp: logAppendTime ?? (baseTimestamp &+ timestampDelta), key: key,
-                                    value: value, headerCount: Int(headerCount),
-                                    headerBytes: UnsafeRawBufferPointer(rebasing: record[headersStart..<end])))
+                                    value: value, headerCount: Int(headerCount), valueByteOffset: valueByteOffset,
+                                    headerBytes: UnsafeRawBufferPointer(rebasing: record[headersStart..<end])), payload)
             }
             guard index == raw.count else {
                 throw SluiceError(.corruptData, "\(raw.count - index) bytes follow the last record of the batch")

@@ -14,6 +14,20 @@ struct JSONStringDecoder {
         self.content = content
     }
 
+    /// The text of `content`, its escapes resolved.
+    static func string(_ content: UnsafeRawBufferPointer) -> String {
+        // Resolving escapes only shortens: `\n` is 2 bytes for 1, `\uXXXX` 6 for at most 3, a pair 12 for 4.
+        String(unsafeUninitializedCapacity: content.count) { buffer in
+            var decoder = JSONStringDecoder(content: content)
+            var byteCount = 0
+            while let byte = decoder.next() {
+                buffer[byteCount] = byte
+                byteCount += 1
+            }
+            return byteCount
+        }
+    }
+
     mutating func next() -> UInt8? {
         if self.pendingByteCount > 0 {
             let byte = UInt8(truncatingIfNeeded: self.pending)

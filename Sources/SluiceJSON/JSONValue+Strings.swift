@@ -1,3 +1,5 @@
+import NIOCore
+
 extension JSONValue {
     /// The string's text between its quotes, escapes unresolved.
     @inlinable
@@ -13,16 +15,26 @@ extension JSONValue {
         guard self.kind == .string else { throw self.mismatch(expected: .string) }
         let content = self.stringContent
         guard self.stringHasEscapes else { return String(decoding: content, as: UTF8.self) }
-        // Resolving escapes only shortens: `\n` is 2 bytes for 1, `\uXXXX` 6 for at most 3, a pair 12 for 4.
-        return String(unsafeUninitializedCapacity: content.count) { buffer in
-            var decoder = JSONStringDecoder(content: content)
-            var byteCount = 0
-            while let byte = decoder.next() {
-                buffer[byteCount] = byte
-                byteCount += 1
-            }
-            return byteCount
+        return JSONStringDecoder.string(content)
+    }
+
+    /// The string as a `JSONText`: a slice of `buffer`, with no copy and no allocation. The scanned document must
+    /// lie in `buffer`'s readable bytes from `documentByteOffset` on (a record's value in the payload that
+    /// `RecordBatch.forEachRecordView(inPayload:)` passes), so that the text can outlive the scan.
+    @inlinable
+    public func text(in buffer: ByteBuffer, documentByteOffset: Int) throws(JSONError) -> JSONText {
+        guard self.kind == .string else { throw self.mismatch(expected: .string) }
+        guard let slice = buffer.getSlice(at: buffer.readerIndex + documentByteOffset + self.byteOffset + 1,
+                                          length: self.bytes.count - 2) else {
+            preconditionFailure("the document does not lie in the buffer given")
         }
+        return JSONText(escapedBytes: slice, hasEscapes: self.stringHasEscapes)
+    }
+
+    /// The string as a `JSONText` in a buffer of its own: one copy of its bytes, for documents not held by a buffer.
+    public func text() throws(JSONError) -> JSONText {
+        guard self.kind == .string else { throw self.mismatch(expected: .string) }
+        return JSONText(escapedBytes: ByteBuffer(bytes: self.stringContent), hasEscapes: self.stringHasEscapes)
     }
 
     /// Whether this is a string whose text (escapes resolved) is exactly the UTF-8 bytes `utf8`. Allocates

@@ -19,12 +19,21 @@ public struct Serde<Value>: Sendable {
     /// valid only during the call): the sources' fast path. By default the bytes are copied into a
     /// buffer for the ordinary deserializer.
     public let makeViewDeserializer: @Sendable () -> (UnsafeRawBufferPointer?) throws -> Value
+    /// Makes a deserializer for one task that reads bytes in place and may keep parts of them without a copy: it
+    /// gets a record's bytes (valid during the call), the buffer they lie in and where they start among its
+    /// readable bytes (`RecordBatch.forEachRecordView(inPayload:)`), and may keep slices of that buffer, which
+    /// share its memory (`JSONText`). nil for the serdes that do not; sources then use `makeViewDeserializer`.
+    public let makePayloadDeserializer: (@Sendable () -> PayloadDeserializer)?
+
+    /// A record's bytes in place, the buffer they lie in and their offset among its readable bytes, to a value.
+    public typealias PayloadDeserializer = (UnsafeRawBufferPointer?, ByteBuffer, Int) throws -> Value
 
     public init(serialize: @escaping @Sendable (Value) -> [UInt8]?, deserialize: @escaping @Sendable (ByteBuffer?) throws -> Value) {
         self.serialize = serialize
         self.deserialize = deserialize
         self.makeDeserializer = { deserialize }
         self.makeViewDeserializer = { { bytes in try deserialize(bytes.map { ByteBuffer(bytes: $0) }) } }
+        self.makePayloadDeserializer = nil
     }
 
     /// A serde whose deserializer keeps per-thread state: `makeDeserializer` is called once per task.
@@ -36,14 +45,24 @@ public struct Serde<Value>: Sendable {
             let deserialize = makeDeserializer()
             return { bytes in try deserialize(bytes.map { ByteBuffer(bytes: $0) }) }
         }
+        self.makePayloadDeserializer = nil
     }
 
     /// A serde that reads bytes in place: `makeViewDeserializer` is called once per task and its
     /// function gets each record's bytes, valid during the call only.
     public init(serialize: @escaping @Sendable (Value) -> [UInt8]?,
                 makeViewDeserializer: @escaping @Sendable () -> (UnsafeRawBufferPointer?) throws -> Value) {
+        self.init(serialize: serialize, makeViewDeserializer: makeViewDeserializer, makePayloadDeserializer: nil)
+    }
+
+    /// A serde that reads bytes in place and, through `makePayloadDeserializer`, may keep slices of the buffer
+    /// they lie in (see `makePayloadDeserializer`); `makeViewDeserializer` serves callers without such a buffer.
+    public init(serialize: @escaping @Sendable (Value) -> [UInt8]?,
+                makeViewDeserializer: @escaping @Sendable () -> (UnsafeRawBufferPointer?) throws -> Value,
+                makePayloadDeserializer: (@Sendable () -> PayloadDeserializer)?) {
         self.serialize = serialize
         self.makeViewDeserializer = makeViewDeserializer
+        self.makePayloadDeserializer = makePayloadDeserializer
         self.makeDeserializer = {
             let deserialize = makeViewDeserializer()
             return { buffer in

@@ -87,11 +87,11 @@ struct NexmarkBench: ParsableCommand {
                 while let batch = try batches.next() {
                     offset = batch.nextOffset
                     // Read in place, as the engine's sources read.
-                    try batch.forEachRecordView { record in
-                        let bid = try decoder.decode(record.value!)
+                    try batch.forEachRecordView(inPayload: { record, payload in
+                        let bid = try decoder.decode(record.value!, in: payload, at: record.valueByteOffset)
                         checksum &+= bid?.price ?? 0
                         count += 1
-                    }
+                    })
                 }
             }
         }

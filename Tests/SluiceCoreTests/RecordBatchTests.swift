@@ -96,6 +96,18 @@ import _SluiceTestSupport
                 #expect(view.headerValue("absent") == nil)
             }
             #expect(seen == expected, "seed \(random.seed)")
+            // The payload passed beside each view holds its value at `valueByteOffset`.
+            var index = 0
+            try batch.forEachRecordView(inPayload: { view, payload in
+                let original = expected[index].value.map { Array($0.readableBytesView) }
+                if let original {
+                    #expect(payload.getBytes(at: payload.readerIndex + view.valueByteOffset, length: original.count) == original,
+                            "seed \(random.seed)")
+                }
+                #expect(view.value.map { Array($0) } == original)
+                index += 1
+            })
+            #expect(index == expected.count)
         }
         // A record that claims more bytes than its batch holds.
         var builder = RecordBatchBuilder()

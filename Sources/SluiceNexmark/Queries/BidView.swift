@@ -3,19 +3,20 @@ import SluiceJSON
 import SluiceStreams
 
 /// The fields of a bid event that queries read. A query asks only for the fields it uses; the others
-/// stay empty, so no string is built that nothing reads.
+/// stay empty. Strings stay JSON text in the record's buffer (`JSONText`): no String is built, and none
+/// copied, unless a query asks for one (`.string`).
 public struct BidView: Sendable, Hashable {
     public var auction: Int64 = 0
     public var bidder: Int64 = 0
     public var price: Int64 = 0
     public var dateTime: Int64 = 0
-    public var channel: String = ""
-    public var url: String = ""
-    public var extra: String = ""
+    public var channel: JSONText = .empty
+    public var url: JSONText = .empty
+    public var extra: JSONText = .empty
 
     public init() {}
 
-    init(auction: Int64, bidder: Int64, price: Int64, dateTime: Int64, channel: String, url: String, extra: String) {
+    init(auction: Int64, bidder: Int64, price: Int64, dateTime: Int64, channel: JSONText, url: JSONText, extra: JSONText) {
         self.auction = auction
         self.bidder = bidder
         self.price = price
@@ -62,8 +63,26 @@ public struct BidDecoder {
         (self.channelSlot, self.urlSlot, self.extraSlot) = (slot(.channel), slot(.url), slot(.extra))
     }
 
-    /// The bid in `document`, nil for a person or an auction. Throws on malformed JSON or a bid without a wanted field.
+    /// The bid in `document`, nil for a person or an auction, its strings copied out of the document. Throws on
+    /// malformed JSON or a bid without a wanted field.
     public mutating func decode(_ document: UnsafeRawBufferPointer) throws -> BidView? {
+        try self.decode(document) { (value: JSONValue) throws(JSONError) in try value.text() }
+    }
+
+    /// The bid in `document`, which lies in `buffer`'s readable bytes from `documentByteOffset` on: its strings
+    /// are slices of `buffer`, neither allocated nor copied.
+    public mutating func decode(_ document: UnsafeRawBufferPointer, in buffer: ByteBuffer, at documentByteOffset: Int) throws
+        -> BidView?
+    {
+        try self.decode(document) { (value: JSONValue) throws(JSONError) in
+            try value.text(in: buffer, documentByteOffset: documentByteOffset)
+        }
+    }
+
+    @inline(__always)
+    private mutating func decode(_ document: UnsafeRawBufferPointer, text: (JSONValue) throws(JSONError) -> JSONText) throws
+        -> BidView?
+    {
         try self.scanner.scan(document, into: &self.slots)
         guard try self.slots.value(0, in: document).int64() == Int64(NexmarkEventKind.bid.rawValue) else { return nil }
         // Every field read first and the bid made at the end: filling a BidView field by field, with a throw
@@ -74,15 +93,10 @@ public struct BidDecoder {
         let bidder = self.bidderSlot == Self.notRead ? 0 : try fields.value(self.bidderSlot, in: document).int64()
         let price = self.priceSlot == Self.notRead ? 0 : try fields.value(self.priceSlot, in: document).int64()
         let dateTime = self.dateTimeSlot == Self.notRead ? 0 : try fields.value(self.dateTimeSlot, in: document).int64()
-        let channel = try self.string(self.channelSlot, document)
-        let url = try self.string(self.urlSlot, document)
-        let extra = try self.string(self.extraSlot, document)
+        let channel = self.channelSlot == Self.notRead ? .empty : try text(fields.value(self.channelSlot, in: document))
+        let url = self.urlSlot == Self.notRead ? .empty : try text(fields.value(self.urlSlot, in: document))
+        let extra = self.extraSlot == Self.notRead ? .empty : try text(fields.value(self.extraSlot, in: document))
         return BidView(auction: auction, bidder: bidder, price: price, dateTime: dateTime, channel: channel, url: url, extra: extra)
-    }
-
-    @inline(__always)
-    private func string(_ slot: Int, _ document: UnsafeRawBufferPointer) throws -> String {
-        slot == Self.notRead ? "" : try self.slots.value(slot, in: document).string()
     }
 }
 
@@ -97,6 +111,13 @@ extension Serde where Value == BidView? {
                 return { bytes in
                     guard let bytes else { throw DeserializationError("a Nexmark event cannot be null") }
                     return try decoder.decode(bytes)
+                }
+            },
+            makePayloadDeserializer: {
+                var decoder = BidDecoder(fields)
+                return { bytes, payload, byteOffset in
+                    guard let bytes else { throw DeserializationError("a Nexmark event cannot be null") }
+                    return try decoder.decode(bytes, in: payload, at: byteOffset)
                 }
             }
         )

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SluiceCore
+import SluiceJSON
 import SluiceStreams
 
 /// The Nexmark queries Sluice implements as reference pipelines in the DSL.
@@ -107,13 +108,15 @@ public enum NexmarkQueries {
             attach(rows, sink)
         case .q21:
             attach(bids.flatMapValues { (bid: BidView) -> [ChannelRow] in
-                guard let channelId = channelId(channel: bid.channel, url: bid.url) else { return [] }
-                return [ChannelRow(auction: bid.auction, bidder: bid.bidder, price: bid.price, channel: bid.channel, channelId: channelId)]
+                let channel = bid.channel.string
+                guard let channelId = channelId(channel: channel, url: bid.url.string) else { return [] }
+                return [ChannelRow(auction: bid.auction, bidder: bid.bidder, price: bid.price, channel: channel, channelId: channelId)]
             }, sink)
         case .q22:
             attach(bids.mapValues { bid in
-                ChannelRow(auction: bid.auction, bidder: bid.bidder, price: bid.price, channel: bid.channel,
-                           directories: (3...5).map { splitIndex(bid.url, $0) })
+                let url = bid.url.string
+                return ChannelRow(auction: bid.auction, bidder: bid.bidder, price: bid.price, channel: bid.channel.string,
+                                  directories: (3...5).map { splitIndex(url, $0) })
             }, sink)
         }
     }

@@ -27,7 +27,8 @@ public struct BidRow: NexmarkRow, Hashable {
     public var bidder: Int64
     public var price: Double
     public var dateTime: Int64
-    public var extra: String
+    /// The bid's text as its event wrote it: copied to the output as it is.
+    public var extra: JSONText
     /// q0 keeps the integer price; q1 writes the converted decimal one.
     public var priceIsInteger: Bool
 

@@ -25,6 +25,8 @@ final class SourceOperator<Key, Value>: RecordSource {
     let valueSerde: Serde<Value>
     @usableFromInline let deserializeKey: (UnsafeRawBufferPointer?) throws -> Key
     @usableFromInline let deserializeValue: (UnsafeRawBufferPointer?) throws -> Value
+    /// The value serde's deserializer that may keep slices of the batch's payload, when it has one.
+    @usableFromInline let deserializePayloadValue: Serde<Value>.PayloadDeserializer?
     @usableFromInline let timestamp: ((Key, Value, Int64) -> Int64)?
     @usableFromInline let next: Operator<Key, Value>
     @usableFromInline let processBatch: BatchProcessor?
@@ -37,6 +39,7 @@ final class SourceOperator<Key, Value>: RecordSource {
         self.valueSerde = valueSerde
         self.deserializeKey = keySerde.makeViewDeserializer()
         self.deserializeValue = valueSerde.makeViewDeserializer()
+        self.deserializePayloadValue = valueSerde.makePayloadDeserializer?()
         self.timestamp = timestamp
         self.next = next
         self.processBatch = processBatch
@@ -67,7 +70,8 @@ final class SourceOperator<Key, Value>: RecordSource {
                               watermarkRecord: ((Int32, Int64) -> Void)?) throws -> Int {
         self.batch.removeAll(keepingCapacity: true)
         var read = 0
-        try batch.forEachRecordView { record in
+        let deserializePayloadValue = self.deserializePayloadValue
+        try batch.forEachRecordView(inPayload: { record, payload in
             guard offsets.contains(record.offset) else { return }
             read += 1
             if let watermarkRecord, let mark = WatermarkRecord.decode(record) {
@@ -79,7 +83,11 @@ final class SourceOperator<Key, Value>: RecordSource {
             let value: Value
             do {
                 key = try self.deserializeKey(record.key)
-                value = try self.deserializeValue(record.value)
+                if let deserializePayloadValue {
+                    value = try deserializePayloadValue(record.value, payload, record.valueByteOffset)
+                } else {
+                    value = try self.deserializeValue(record.value)
+                }
             } catch {
                 self.context.deadLetter(key: record.key.map { Array($0) }, value: record.value.map { Array($0) }, timestamp: record.timestamp,
                                         reason: "cannot deserialize: \(error)", source: partition, offset: record.offset)
@@ -88,7 +96,7 @@ final class SourceOperator<Key, Value>: RecordSource {
             let eventTime = self.timestamp?(key, value, record.timestamp) ?? record.timestamp
             let watermark = observe(eventTime)
             self.batch.append(StreamRecord(key: consume key, value: consume value, timestamp: eventTime, watermark: watermark))
-        }
+        })
         self.deliver()
         return read
     }
