@@ -10,8 +10,8 @@ public struct RecordView {
     public let value: UnsafeRawBufferPointer?
     public let headerCount: Int
     /// Where `value` starts among the readable bytes of the payload that `forEachRecordView(inPayload:)` passes
-    /// beside the view (for a null value, where it would be): a reader that keeps part of the value takes a slice of that buffer,
-    /// which shares its memory, instead of copying the bytes.
+    /// beside the view (for a null value, where it would be): a reader that keeps part of the value takes a
+    /// slice of that buffer, which shares its memory, instead of copying the bytes.
     public let valueByteOffset: Int
     /// The encoded headers (`headerCount` of them), validated.
     let headerBytes: UnsafeRawBufferPointer

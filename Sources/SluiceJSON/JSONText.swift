@@ -19,12 +19,14 @@ public struct JSONText: Sendable, Hashable, CustomStringConvertible {
     /// Bytes that a scanner accepted as a string's content: valid UTF-8, escapes valid, no control character.
     @inlinable
     init(escapedBytes: ByteBuffer, hasEscapes: Bool) {
-        self.storage = escapedBytes.readableBytes == 0 ? nil : escapedBytes
-        self.hasEscapes = hasEscapes
+        self.init(storage: escapedBytes.readableBytes == 0 ? nil : escapedBytes, hasEscapes: hasEscapes)
     }
 
-    /// The string's bytes between its quotes, escapes unresolved.
-    public var escapedBytes: ByteBuffer { self.storage ?? ByteBuffer() }
+    @inlinable
+    init(storage: ByteBuffer?, hasEscapes: Bool) {
+        self.storage = storage
+        self.hasEscapes = hasEscapes
+    }
 
     /// The string's byte count between its quotes, escapes unresolved.
     public var escapedByteCount: Int { self.storage?.readableBytes ?? 0 }
@@ -49,13 +51,7 @@ public struct JSONText: Sendable, Hashable, CustomStringConvertible {
 
     /// The empty string.
     @inlinable
-    public static var empty: JSONText { JSONText(storage: nil) }
-
-    @inlinable
-    init(storage: ByteBuffer?) {
-        self.storage = storage
-        self.hasEscapes = false
-    }
+    public static var empty: JSONText { JSONText(storage: nil, hasEscapes: false) }
 
     /// The text as a Swift string, escapes resolved.
     public var string: String {
@@ -74,10 +70,7 @@ public struct JSONText: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func == (lhs: JSONText, rhs: JSONText) -> Bool {
-        if !lhs.hasEscapes && !rhs.hasEscapes {
-            return lhs.withEscapedBytes { left in rhs.withEscapedBytes { right in left.elementsEqual(right) } }
-        }
-        return lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
+        lhs.withUTF8 { left in rhs.withUTF8 { right in left.elementsEqual(right) } }
     }
 
     public func hash(into hasher: inout Hasher) {
