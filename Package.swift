@@ -45,6 +45,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "CSluiceMalloc"),
+        .target(name: "CSluiceFile"),
         .target(name: "CSluiceSIMD"),
         .target(
             name: "SluiceCore",
@@ -60,6 +61,7 @@ let package = Package(
             name: "SluiceLog",
             dependencies: [
                 "SluiceCore",
+                "CSluiceFile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -41,6 +41,8 @@
 /* A batch of batch.size must fit a message.max.bytes; the broker's max.message.bytes is 1 MiB + 12. */
 #define MESSAGE_BYTES_MAX "1048576"
 
+#define SETTINGS_MAX 16
+
 struct options {
     const char *mode;
     const char *brokers;
@@ -53,6 +55,9 @@ struct options {
     const char *stats_path;
     long long records;
     double timeout;
+    /* --set NAME=VALUE: more producer settings, after the brief's (to try a client setting). */
+    const char *settings[SETTINGS_MAX];
+    int setting_count;
 };
 
 static void die(const char *format, ...) {
@@ -204,6 +209,14 @@ static rd_kafka_t *new_producer(const struct options *options, struct producer_s
     set(conf, "queue.buffering.max.kbytes", "131072");
     set(conf, "queue.buffering.max.messages", "1000000");
     set(conf, "statistics.interval.ms", "1000");
+    for (int index = 0; index < options->setting_count; index++) {
+        char name[256];
+        const char *equals = strchr(options->settings[index], '=');
+        if (!equals || (size_t)(equals - options->settings[index]) >= sizeof name) die("--set needs NAME=VALUE");
+        memcpy(name, options->settings[index], (size_t)(equals - options->settings[index]));
+        name[equals - options->settings[index]] = 0;
+        set(conf, name, equals + 1);
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
     rd_kafka_conf_set_stats_cb(conf, on_stats);
     rd_kafka_conf_set_error_cb(conf, on_error);
@@ -492,7 +505,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: kafka_bench produce|latency|consume --brokers HOST:PORT --topic T --partitions P\n"
             "       [--seconds S] [--record-bytes N] [--rate R] [--idempotence] [--records N] [--timeout S]\n"
-            "       [--stats-file PATH]\n");
+            "       [--stats-file PATH] [--set NAME=VALUE]...\n");
     exit(2);
 }
 
@@ -517,7 +530,9 @@ int main(int argc, char **argv) {
         else if (strcmp(name, "--records") == 0) options.records = atoll(value);
         else if (strcmp(name, "--timeout") == 0) options.timeout = atof(value);
         else if (strcmp(name, "--stats-file") == 0) options.stats_path = value;
-        else usage();
+        else if (strcmp(name, "--set") == 0 && options.setting_count < SETTINGS_MAX) {
+            options.settings[options.setting_count++] = value;
+        } else usage();
     }
     if (!options.brokers || options.partitions < 1 || options.record_bytes < 1 ||
         (size_t)options.record_bytes >= PAYLOAD_POOL_BYTES)

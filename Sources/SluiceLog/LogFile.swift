@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSluiceFile
 import NIOCore
 import SluiceCore
 
@@ -143,6 +144,15 @@ final class LogFile: @unchecked Sendable {
         #endif
     }
 
+    /// Reserves disk blocks for `byteCount` bytes at `position` without changing the file's size.
+    /// Writes into reserved blocks skip the filesystem's per-page delayed allocation (on ext4 about a
+    /// fifth of the CPU a buffered write costs). False where unsupported or when the disk is full:
+    /// writes then allocate as they go, as without it.
+    func preallocate(from position: Int64, byteCount: Int64) -> Bool {
+        csluice_preallocate_keeping_size(self.descriptor, position, byteCount) == 0
+    }
+
+    /// Sets the size; also frees blocks reserved past it, even when the size does not change.
     func truncate(to size: Int64) throws(SluiceError) {
         guard ftruncate(self.descriptor, off_t(size)) == 0 else { throw ioError("cannot truncate \(self.path) to \(size) bytes") }
     }

@@ -182,6 +182,7 @@ public final class Partition: @unchecked Sendable {
                 logAppendTime = now
             }
             try self.rollIfNeeded(incomingByteCount: Int64(batch.byteCount), lastOffset: lastOffset, maxTimestamp: batch.maxTimestamp, now: now)
+            self.activeSegment.reserveSpace(forAppending: Int64(batch.byteCount))
             try self.activeSegment.append(batch, baseOffset: baseOffset, leaderEpoch: 0, indexIntervalBytes: self.config.indexIntervalBytes)
             let firstUnstableBefore = self.producerState.firstUnstableOffset
             if let completed = self.producerState.update(info, firstOffset: baseOffset, lastOffset: lastOffset, control: control),
@@ -262,6 +263,7 @@ public final class Partition: @unchecked Sendable {
             throw error
         }
         old.isDirty = false
+        old.releaseReservedSpace()
         try old.persistIndexes()
         try FileSystem.writeAtomically(self.producerState.snapshotBytes, to: self.directory + "/" + ProducerStateManager.snapshotFileName(newBase))
         let segment = try Segment(creatingIn: self.directory, baseOffset: newBase)
@@ -313,7 +315,6 @@ public final class Partition: @unchecked Sendable {
             if !toSync.isEmpty { self.lock.withLock { self.syncRounds += 1 } }
             do throws(SluiceError) {
                 for (segment, _) in toSync { try segment.file.sync() }
-                if let tailBytes = self.pageCacheTailBytes { Self.dropSyncedPages(toSync, keepingTailBytes: tailBytes) }
             } catch {
                 let waiters = self.lock.withLock { self.recordSyncFailure(error) }
                 for waiter in waiters { waiter.resume(throwing: error) }
@@ -333,6 +334,9 @@ public final class Partition: @unchecked Sendable {
             }
             for continuation in ready { continuation.resume() }
             for continuation in wake { continuation.resume() }
+            // After the waiters are answered: dropping clean pages is no part of durability, and a
+            // producer waiting for its acknowledgement need not wait for it too.
+            if let tailBytes = self.pageCacheTailBytes { Self.dropSyncedPages(toSync, keepingTailBytes: tailBytes) }
         }
     }
 

@@ -26,6 +26,16 @@ final class Segment: @unchecked Sendable {
     var isDirty = false
     /// Bytes from the start that drop-behind removed from the page cache (flush lock).
     var cacheDroppedBytes: Int64 = 0
+    /// Where the disk blocks reserved ahead of the writes end (`reserveSpace`); 0 when none are.
+    private var reservedEnd: Int64 = 0
+    /// Whether the filesystem refused a reservation (unsupported, or the disk full): not asked again.
+    private var reservationRefused = false
+
+    /// How far ahead of its writes a busy segment reserves disk blocks, and how much a segment must
+    /// hold before it does: a partition that takes little data reserves nothing, and one that takes
+    /// a lot asks the filesystem once per this many bytes rather than once per page. What is reserved
+    /// past the end is given back at roll (at most this much per partition stays after a crash).
+    static let reservationStepBytes: Int64 = 8 * 1024 * 1024
 
     static let logSuffix = ".log"
     static let indexSuffix = ".index"
@@ -92,11 +102,38 @@ final class Segment: @unchecked Sendable {
             } }.get()
         } catch {
             try? self.file.truncate(to: position)
+            self.reservedEnd = 0
             throw error
         }
         self.recordAppended(baseOffset: baseOffset, nextOffset: baseOffset + Int64(batch.lastOffsetDelta) + 1,
                             maxTimestamp: batch.maxTimestamp, byteCount: Int64(batch.byteCount), at: position, indexIntervalBytes: indexIntervalBytes)
     }
+
+    /// Reserves disk blocks for the next `byteCount` bytes and a step beyond, once the segment holds
+    /// a step: a busy active segment's writes then land in allocated blocks (as Redpanda's
+    /// segment fallocation step does). The file's size does not change, so recovery reads what it did.
+    func reserveSpace(forAppending byteCount: Int64) {
+        let end = self.byteCount + byteCount
+        guard end > self.reservedEnd, self.byteCount >= Self.reservationStepBytes, !self.reservationRefused else { return }
+        let start = max(self.reservedEnd, self.byteCount)
+        let reservedEnd = end + Self.reservationStepBytes
+        if self.file.preallocate(from: start, byteCount: reservedEnd - start) {
+            self.reservedEnd = reservedEnd
+        } else {
+            self.reservationRefused = true
+        }
+    }
+
+    /// Gives back the blocks reserved past the end (at roll, once the segment takes no more writes).
+    func releaseReservedSpace() {
+        guard self.reservedEnd > self.byteCount else { return }
+        // Only disk space is at stake: a failure leaves the blocks reserved, nothing else.
+        try? self.file.truncate(to: self.byteCount)
+        self.reservedEnd = 0
+    }
+
+    /// Bytes reserved past the end (tests).
+    var reservedBytesPastEnd: Int64 { max(0, self.reservedEnd - self.byteCount) }
 
     /// Updates sizes and indexes for a batch now stored at `position`.
     func recordAppended(baseOffset: Int64, nextOffset: Int64, maxTimestamp: Int64, byteCount size: Int64, at position: Int64, indexIntervalBytes: Int32) {
@@ -116,6 +153,7 @@ final class Segment: @unchecked Sendable {
     /// Cuts the segment at `position` (a batch boundary) with `nextOffset` the offset after it.
     func truncate(toPosition position: Int64, nextOffset: Int64) throws(SluiceError) {
         try self.file.truncate(to: position)
+        self.reservedEnd = 0
         self.byteCount = position
         self.nextOffset = nextOffset
         self.offsetIndex.truncate(toPosition: position)

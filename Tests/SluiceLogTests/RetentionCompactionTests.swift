@@ -237,4 +237,37 @@ import _SluiceTestSupport
         #expect(try readAll(reopened.partition(TopicPartition("t", 0))).count == acknowledged.count)
         try? reopened.close()
     }
+
+    /// A busy segment asks for a reservation the disk cannot give (a 12 MiB tmpfs, a step of 8 MiB
+    /// past 8 MiB written): appends go on into the space left, until the disk is really full.
+    @Test func aReservationTheDiskRefusesLeavesAppendsAsTheyWere() async throws {
+        let mountPoint = TemporaryDirectory(prefix: "sluice-tmpfs")
+        defer { mountPoint.remove() }
+        let mounted = shell("mount -t tmpfs -o size=12m tmpfs '\(mountPoint.path)' 2>/dev/null") == 0
+        try #require(mounted, "this test mounts a 12 MiB tmpfs and needs root")
+        defer { shell("umount '\(mountPoint.path)'") }
+        var options = LogOptions(durability: .groupCommit(interval: .milliseconds(1)))
+        options.runsMaintenance = false
+        let log = try Log(directory: mountPoint.path + "/data", options: options)
+        try log.createTopic("t", config: TopicConfig())
+        let partition = try log.partition(TopicPartition("t", 0))
+        var acknowledged = 0
+        var failure: SluiceError?
+        for index in 0..<1000 {
+            let batch = Batches.strings((0..<64).map { "\(index)-\($0)-" + String(repeating: "r", count: 4000) })
+            do {
+                _ = try await partition.appendDurably(batch)
+                acknowledged += 64
+            } catch let error as SluiceError {
+                failure = error
+                break
+            }
+        }
+        let error = try #require(failure)
+        #expect(error.code == .diskFull)
+        // Well past the 8 MiB where the reservation was refused: about 11 MiB of 4 KB records.
+        #expect(acknowledged > 10 * 1024 * 1024 / 4000, "appends stopped at \(acknowledged) records")
+        #expect(try readAll(partition).count == acknowledged)
+        try? log.close()
+    }
 }
