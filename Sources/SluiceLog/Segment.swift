@@ -34,7 +34,7 @@ final class Segment: @unchecked Sendable {
     /// How far ahead of its writes a busy segment reserves disk blocks, and how much a segment must
     /// hold before it does: a partition that takes little data reserves nothing, and one that takes
     /// a lot asks the filesystem once per this many bytes rather than once per page. What is reserved
-    /// past the end is given back at roll (at most this much per partition stays after a crash).
+    /// past the end is given back at roll; only a crash between a roll's sync and that leaves a step.
     static let reservationStepBytes: Int64 = 8 * 1024 * 1024
 
     static let logSuffix = ".log"
@@ -124,16 +124,14 @@ final class Segment: @unchecked Sendable {
         }
     }
 
-    /// Gives back the blocks reserved past the end (at roll, once the segment takes no more writes).
+    /// Gives back the blocks reserved past the end (at roll, once the segment takes no more writes),
+    /// those of an earlier process too: a segment active across a restart or a crash was reserved
+    /// by a process that no longer knows it, so the file is cut to its size whatever this one reserved.
     func releaseReservedSpace() {
-        guard self.reservedEnd > self.byteCount else { return }
         // Only disk space is at stake: a failure leaves the blocks reserved, nothing else.
         try? self.file.truncate(to: self.byteCount)
         self.reservedEnd = 0
     }
-
-    /// Bytes reserved past the end (tests).
-    var reservedBytesPastEnd: Int64 { max(0, self.reservedEnd - self.byteCount) }
 
     /// Updates sizes and indexes for a batch now stored at `position`.
     func recordAppended(baseOffset: Int64, nextOffset: Int64, maxTimestamp: Int64, byteCount size: Int64, at position: Int64, indexIntervalBytes: Int32) {
