@@ -1,4 +1,3 @@
-import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -12,9 +11,9 @@ extension Broker {
     /// appended, -1 once the appended data is durable.
     func produce(_ request: ProduceRequest, frame: KafkaRequestFrame) throws -> PendingResponse {
         var response = ProduceResponse()
-        let outcomes = NIOLockedValueBox<[(topic: Int, partition: Int, log: Partition, result: Result<AppendResult, any Error>)]>([])
-        let appended = DispatchGroup()
-        let validAcks = request.acks == 0 || request.acks == 1 || request.acks == -1
+        let acks = request.acks
+        let completion = ProduceCompletion()
+        let validAcks = acks == 0 || acks == 1 || acks == -1
         for topicData in request.topicData {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
             for partitionData in topicData.partitionData {
@@ -32,11 +31,17 @@ extension Broker {
                         let partition = try self.log.partition(TopicPartition(topicData.name, partitionData.index))
                         let (topicIndex, partitionIndex) = (response.responses.count, topicResponse.partitionResponses.count)
                         let (records, transactionalId) = (partitionData.records, request.transactionalId)
-                        appended.enter()
+                        completion.begin()
                         self.appendLanes.enqueue(partition.topicPartition) {
                             let result = Result { () throws -> AppendResult in try self.append(records, to: partition, transactionalId: transactionalId) }
-                            outcomes.withLockedValue { $0.append((topicIndex, partitionIndex, partition, result)) }
-                            appended.leave()
+                            let outcome = ProduceCompletion.Outcome(topic: topicIndex, partition: partitionIndex, result: result)
+                            guard acks == -1, case .success(let appended) = result else { return completion.end(outcome) }
+                            // Answered from the thread that syncs: no task wakes up in between.
+                            partition.whenDurable(appended.lastOffset + 1) { synced in
+                                var durable = outcome
+                                if case .failure(let error) = synced { durable.syncError = error }
+                                completion.end(durable)
+                            }
                         }
                     } catch {
                         self.refuse(&partitionResponse, topicData.name, partitionData.index, error)
@@ -46,20 +51,14 @@ extension Broker {
             }
             response.responses.append(topicResponse)
         }
-        guard request.acks != 0 else {
-            // No answer, but the connection still waits for the appends in its turn, so that its
-            // requests in flight (`KafkaServer.requestsInFlightMax`) bound what the lanes hold.
-            return .later(Task {
-                await appended.finished()
-                return .none
-            })
-        }
+        let slot = ResponseSlot()
         let unfinished = response
-        let acks = request.acks
-        return .later(Task {
-            await appended.finished()
+        completion.endSetup { outcomes in
+            // With acks=0 no answer, but the connection still waits for the appends in its turn, so
+            // that its requests in flight (`KafkaServer.requestsInFlightMax`) bound what the lanes hold.
+            guard acks != 0 else { return slot.fulfill(.none) }
             var response = unfinished
-            for outcome in outcomes.withLockedValue({ $0 }) {
+            for outcome in outcomes {
                 let topicName = response.responses[outcome.topic].name
                 var partitionResponse = response.responses[outcome.topic].partitionResponses[outcome.partition]
                 switch outcome.result {
@@ -67,20 +66,17 @@ extension Broker {
                     partitionResponse.baseOffset = result.baseOffset
                     partitionResponse.logAppendTimeMs = result.logAppendTime
                     partitionResponse.logStartOffset = result.logStartOffset
-                    if acks == -1 {
-                        do {
-                            try await outcome.log.waitUntilDurable(result.lastOffset + 1)
-                        } catch {
-                            partitionResponse.errorCode = Self.errorCode(for: error).rawValue
-                        }
-                    }
+                    if let error = outcome.syncError { partitionResponse.errorCode = Self.errorCode(for: error).rawValue }
                 case .failure(let error):
                     self.refuse(&partitionResponse, topicName, partitionResponse.index, error)
                 }
                 response.responses[outcome.topic].partitionResponses[outcome.partition] = partitionResponse
             }
-            do { return .ready(try self.respond(response, to: frame)) } catch { return .close(reason: "cannot encode a produce response: \(error)") }
-        })
+            do { slot.fulfill(.ready(try self.respond(response, to: frame))) } catch {
+                slot.fulfill(.close(reason: "cannot encode a produce response: \(error)"))
+            }
+        }
+        return .awaiting(slot)
     }
 
     /// Fills in a partition's refusal; unusual ones are logged.
@@ -129,11 +125,42 @@ extension Broker {
     }
 }
 
-extension DispatchGroup {
-    /// Returns once every work item entered so far has left.
-    fileprivate func finished() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            self.notify(queue: .global()) { continuation.resume() }
+/// The parts of one produce request still under way: one per partition enqueued, done once its
+/// append (and with acks=-1 its sync) is, and one for the request's setup, done once every partition
+/// is enqueued. Whichever part ends last, on whatever thread, answers the request.
+private final class ProduceCompletion: Sendable {
+    struct Outcome: Sendable {
+        var topic: Int
+        var partition: Int
+        var result: Result<AppendResult, any Error>
+        /// Why the appended data did not become durable (acks=-1).
+        var syncError: (any Error)?
+    }
+
+    private let state = NIOLockedValueBox<(pending: Int, outcomes: [Outcome], answer: (@Sendable ([Outcome]) -> Void)?)>((1, [], nil))
+
+    /// A partition enqueued.
+    func begin() {
+        self.state.withLockedValue { $0.pending += 1 }
+    }
+
+    /// A partition done.
+    func end(_ outcome: Outcome) {
+        self.finish { $0.outcomes.append(outcome) }
+    }
+
+    /// Every partition enqueued: `answer` runs once all are done (now, if they are).
+    func endSetup(answer: @escaping @Sendable ([Outcome]) -> Void) {
+        self.finish { $0.answer = answer }
+    }
+
+    private func finish(_ update: (inout (pending: Int, outcomes: [Outcome], answer: (@Sendable ([Outcome]) -> Void)?)) -> Void) {
+        let ready = self.state.withLockedValue { state -> (answer: @Sendable ([Outcome]) -> Void, outcomes: [Outcome])? in
+            update(&state)
+            state.pending -= 1
+            guard state.pending == 0, let answer = state.answer else { return nil }
+            return (answer, state.outcomes)
         }
+        if let ready { ready.answer(ready.outcomes) }
     }
 }

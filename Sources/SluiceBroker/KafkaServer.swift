@@ -16,8 +16,55 @@ enum PendingResponse: Sendable {
     case ready(ByteBuffer)
     /// What the task decides once it finishes: `.ready`, `.none` or `.close`.
     case later(Task<PendingResponse, Never>)
+    /// What some thread puts in the slot later: `.ready`, `.none` or `.close`. No task runs in
+    /// between, so the connection's writer is the only one to wake up.
+    case awaiting(ResponseSlot)
     /// The request cannot be answered: close the connection after the earlier responses.
     case close(reason: String)
+}
+
+extension PendingResponse {
+    /// What the response comes to once decided: `.ready`, `.none` or `.close`.
+    func decided() async -> PendingResponse {
+        switch self {
+        case .later(let task): return await task.value.decided()
+        case .awaiting(let slot): return await slot.response.decided()
+        case .none, .ready, .close: return self
+        }
+    }
+}
+
+/// A response decided later, on whatever thread decides it (`fulfill`, once), and awaited by the
+/// connection's writer (`response`, once).
+final class ResponseSlot: Sendable {
+    private let state = NIOLockedValueBox<(response: PendingResponse?, writer: CheckedContinuation<PendingResponse, Never>?)>((nil, nil))
+
+    func fulfill(_ response: PendingResponse) {
+        let writer = self.state.withLockedValue { state -> CheckedContinuation<PendingResponse, Never>? in
+            precondition(state.response == nil, "a response slot is fulfilled once")
+            guard let writer = state.writer else {
+                state.response = response
+                return nil
+            }
+            state.writer = nil
+            return writer
+        }
+        writer?.resume(returning: response)
+    }
+
+    var response: PendingResponse {
+        get async {
+            if let response = self.state.withLockedValue({ $0.response }) { return response }
+            return await withCheckedContinuation { (writer: CheckedContinuation<PendingResponse, Never>) in
+                let response = self.state.withLockedValue { state -> PendingResponse? in
+                    if let response = state.response { return response }
+                    state.writer = writer
+                    return nil
+                }
+                if let response { writer.resume(returning: response) }
+            }
+        }
+    }
 }
 
 /// Facts about a client connection that handlers and logs use.
@@ -127,10 +174,9 @@ final class KafkaServer: Sendable {
                     group.addTask {
                         // Writer: answers in request order. On failure it stops the reader too.
                         do {
-                            while var pending = await queue.pop() {
-                                if case .later(let task) = pending { pending = await task.value }
-                                switch pending {
-                                case .none, .later:
+                            while let pending = await queue.pop() {
+                                switch await pending.decided() {
+                                case .none, .later, .awaiting:
                                     continue
                                 case .ready(let frame):
                                     try await outbound.write(frame)

@@ -80,7 +80,7 @@ public final class Partition: @unchecked Sendable {
     var failure: SluiceError?
     var isClosed = false
     var syncRounds = 0
-    private var durabilityWaiters: [(offset: Int64, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var durabilityWaiters: [(offset: Int64, done: DurabilityCallback)] = []
     private var dataWaiters: [UInt64: DataWaiter] = [:]
     /// Waiters whose deadline passed before they registered: they must not register any more.
     private var expiredWaiters: Set<UInt64> = []
@@ -221,14 +221,25 @@ public final class Partition: @unchecked Sendable {
         }
         if ready { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let immediate: Result<Void, SluiceError>? = self.lock.withLock {
-                if let failure = self.failure { return .failure(failure) }
-                if self.durableOffset >= offset { return .success(()) }
-                self.durabilityWaiters.append((offset, continuation))
-                return nil
-            }
-            if let immediate { continuation.resume(with: immediate.mapError { $0 as any Error }) }
+            self.whenDurable(offset) { continuation.resume(with: $0) }
         }
+    }
+
+    /// What `whenDurable` calls: success, or the failure that stopped the partition first.
+    public typealias DurabilityCallback = @Sendable (Result<Void, any Error>) -> Void
+
+    /// Calls `done` once every offset below `offset` is durable, or once the partition fails or
+    /// closes first: at once if that is already so, otherwise on the thread that syncs, after the
+    /// sync. No task waits in between, so `done` had better be short: it delays the next sync.
+    public func whenDurable(_ offset: Int64, _ done: @escaping DurabilityCallback) {
+        if case .osManaged = self.durability { return done(.success(())) }
+        let immediate: Result<Void, any Error>? = self.lock.withLock {
+            if let failure = self.failure { return .failure(failure) }
+            if self.durableOffset >= offset { return .success(()) }
+            self.durabilityWaiters.append((offset, done))
+            return nil
+        }
+        if let immediate { done(immediate) }
     }
 
     /// Rolls to a new segment when the batch would not fit, the segment spans more than segment.ms, or
@@ -317,22 +328,22 @@ public final class Partition: @unchecked Sendable {
                 for (segment, _) in toSync { try segment.file.sync() }
             } catch {
                 let waiters = self.lock.withLock { self.recordSyncFailure(error) }
-                for waiter in waiters { waiter.resume(throwing: error) }
+                for waiter in waiters { waiter(.failure(error)) }
                 throw error
             }
-            var ready: [CheckedContinuation<Void, any Error>] = []
+            var ready: [DurabilityCallback] = []
             var wake: [CheckedContinuation<Void, Never>] = []
             self.lock.withLock {
                 guard target > self.durableOffset else { return }
                 self.durableOffset = target
                 self.durabilityWaiters.removeAll { waiter in
                     guard waiter.offset <= target else { return false }
-                    ready.append(waiter.continuation)
+                    ready.append(waiter.done)
                     return true
                 }
                 wake = self.takeSatisfiedDataWaiters()
             }
-            for continuation in ready { continuation.resume() }
+            for done in ready { done(.success(())) }
             for continuation in wake { continuation.resume() }
             // After the waiters are answered: dropping clean pages is no part of durability, and a
             // producer waiting for its acknowledgement need not wait for it too.
@@ -434,7 +445,7 @@ public final class Partition: @unchecked Sendable {
         guard !alreadyClosed else { return }
         var flushError: SluiceError?
         do { try self.flush() } catch { flushError = error }
-        let (wake, failed): ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, any Error>]) = try self.lock.withLock { () throws(SluiceError) in
+        let (wake, failed): ([CheckedContinuation<Void, Never>], [DurabilityCallback]) = try self.lock.withLock { () throws(SluiceError) in
             if self.failure == nil && flushError == nil {
                 try self.activeSegment.persistIndexes()
                 try FileSystem.writeAtomically(self.producerState.snapshotBytes,
@@ -445,29 +456,29 @@ public final class Partition: @unchecked Sendable {
         }
         for continuation in wake { continuation.resume() }
         let closed = SluiceError(.closed, "partition \(self.topicPartition) closed before the append was durable")
-        for continuation in failed { continuation.resume(throwing: flushError ?? closed) }
+        for done in failed { done(.failure(flushError ?? closed)) }
         if let flushError { throw flushError }
     }
 
     /// Stops the partition as a crash would: no flush; waiters fail.
     func abandon() {
-        let (wake, failed) = self.lock.withLock { () -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, any Error>]) in
+        let (wake, failed) = self.lock.withLock { () -> ([CheckedContinuation<Void, Never>], [DurabilityCallback]) in
             self.isClosed = true
             return (self.takeSatisfiedDataWaiters(), self.takeDurabilityWaiters())
         }
         for continuation in wake { continuation.resume() }
-        for continuation in failed { continuation.resume(throwing: SluiceError(.closed, "partition \(self.topicPartition) was abandoned")) }
+        for done in failed { done(.failure(SluiceError(.closed, "partition \(self.topicPartition) was abandoned"))) }
     }
 
     /// Removes and returns every durability waiter. Lock held.
-    private func takeDurabilityWaiters() -> [CheckedContinuation<Void, any Error>] {
+    private func takeDurabilityWaiters() -> [DurabilityCallback] {
         defer { self.durabilityWaiters.removeAll() }
-        return self.durabilityWaiters.map(\.continuation)
+        return self.durabilityWaiters.map(\.done)
     }
 
     /// Records a failed sync: the page cache may have dropped the data, so the partition stops
     /// accepting writes and every waiter fails. Lock held.
-    func recordSyncFailure(_ error: SluiceError) -> [CheckedContinuation<Void, any Error>] {
+    func recordSyncFailure(_ error: SluiceError) -> [DurabilityCallback] {
         if self.failure == nil { self.failure = error }
         return self.takeDurabilityWaiters()
     }

@@ -36,8 +36,7 @@ struct Exchange {
 
     /// The answer of a started request.
     func response<Response: KafkaMessage>(to pending: PendingResponse, apiKey: ApiKey, version: Int16, as: Response.Type) async throws -> Response {
-        var pending = pending
-        if case .later(let task) = pending { pending = await task.value }
+        let pending = await pending.decided()
         guard case .ready(var answer) = pending else { throw SluiceError(.invalidRequest, "no response: \(pending)") }
         answer.moveReaderIndex(forwardBy: 4)  // The size prefix, written to the socket as it is.
         let parsed = try KafkaResponseFrame(parsing: answer, headerVersion: apiKey.responseHeaderVersion(for: version))
