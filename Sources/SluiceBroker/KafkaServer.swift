@@ -37,11 +37,12 @@ extension PendingResponse {
 /// A response decided later, on whatever thread decides it (`fulfill`, once), and awaited by the
 /// connection's writer (`response`, once).
 final class ResponseSlot: Sendable {
-    private let state = NIOLockedValueBox<(response: PendingResponse?, writer: CheckedContinuation<PendingResponse, Never>?)>((nil, nil))
+    private let state = NIOLockedValueBox<(response: PendingResponse?, writer: CheckedContinuation<PendingResponse, Never>?, fulfilled: Bool)>((nil, nil, false))
 
     func fulfill(_ response: PendingResponse) {
         let writer = self.state.withLockedValue { state -> CheckedContinuation<PendingResponse, Never>? in
-            precondition(state.response == nil, "a response slot is fulfilled once")
+            precondition(!state.fulfilled, "a response slot is fulfilled once")
+            state.fulfilled = true
             guard let writer = state.writer else {
                 state.response = response
                 return nil

@@ -152,6 +152,13 @@ final class LogFile: @unchecked Sendable {
         csluice_preallocate_keeping_size(self.descriptor, position, byteCount) == 0
     }
 
+    /// Bytes of disk blocks the file holds (reserved ones included).
+    func allocatedBytes() throws(SluiceError) -> Int64 {
+        var info = stat()
+        guard fstat(self.descriptor, &info) == 0 else { throw ioError("cannot stat \(self.path)") }
+        return Int64(info.st_blocks) * 512
+    }
+
     /// Sets the size; also frees blocks reserved past it, even when the size does not change.
     func truncate(to size: Int64) throws(SluiceError) {
         guard ftruncate(self.descriptor, off_t(size)) == 0 else { throw ioError("cannot truncate \(self.path) to \(size) bytes") }

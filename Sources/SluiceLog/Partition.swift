@@ -233,6 +233,9 @@ public final class Partition: @unchecked Sendable {
     /// sync. No task waits in between, so `done` had better be short: it delays the next sync.
     public func whenDurable(_ offset: Int64, _ done: @escaping DurabilityCallback) {
         if case .osManaged = self.durability { return done(.success(())) }
+        // Without a flusher (a sync per append), what is waited for is synced here; a failure is
+        // kept as the partition's and reported below.
+        if case .fsyncPerAppend = self.durability { try? self.flush() }
         let immediate: Result<Void, any Error>? = self.lock.withLock {
             if let failure = self.failure { return .failure(failure) }
             if self.durableOffset >= offset { return .success(()) }
@@ -334,14 +337,17 @@ public final class Partition: @unchecked Sendable {
             var ready: [DurabilityCallback] = []
             var wake: [CheckedContinuation<Void, Never>] = []
             self.lock.withLock {
-                guard target > self.durableOffset else { return }
-                self.durableOffset = target
+                // Waiters are answered up to the durable offset even when this flush did not move it:
+                // a roll moves it too (it syncs the old segment) without answering anyone.
+                let advanced = target > self.durableOffset
+                self.durableOffset = max(self.durableOffset, target)
+                let durable = self.durableOffset
                 self.durabilityWaiters.removeAll { waiter in
-                    guard waiter.offset <= target else { return false }
+                    guard waiter.offset <= durable else { return false }
                     ready.append(waiter.done)
                     return true
                 }
-                wake = self.takeSatisfiedDataWaiters()
+                if advanced { wake = self.takeSatisfiedDataWaiters() }
             }
             for done in ready { done(.success(())) }
             for continuation in wake { continuation.resume() }

@@ -34,7 +34,8 @@ final class Segment: @unchecked Sendable {
     /// How far ahead of its writes a busy segment reserves disk blocks, and how much a segment must
     /// hold before it does: a partition that takes little data reserves nothing, and one that takes
     /// a lot asks the filesystem once per this many bytes rather than once per page. What is reserved
-    /// past the end is given back at roll; only a crash between a roll's sync and that leaves a step.
+    /// past the end is given back at roll (so a segment that takes no more writes and never rolls
+    /// keeps up to a step until retention rolls it).
     static let reservationStepBytes: Int64 = 8 * 1024 * 1024
 
     static let logSuffix = ".log"
@@ -126,12 +127,18 @@ final class Segment: @unchecked Sendable {
 
     /// Gives back the blocks reserved past the end (at roll, once the segment takes no more writes),
     /// those of an earlier process too: a segment active across a restart or a crash was reserved
-    /// by a process that no longer knows it, so the file is cut to its size whatever this one reserved.
+    /// by a process that no longer knows it, so the blocks the file holds decide, not what this
+    /// process reserved. A file without a reservation is left alone: the cut would move its
+    /// modification time, which time retention reads when records carry no timestamps.
     func releaseReservedSpace() {
+        defer { self.reservedEnd = 0 }
         // Only disk space is at stake: a failure leaves the blocks reserved, nothing else.
+        guard let allocated = try? self.file.allocatedBytes(), allocated > self.byteCount + Self.unreservedSlackBytes else { return }
         try? self.file.truncate(to: self.byteCount)
-        self.reservedEnd = 0
     }
+
+    /// Bytes a file may hold past its size without a reservation (its last block, rounded up).
+    static let unreservedSlackBytes: Int64 = 64 * 1024
 
     /// Updates sizes and indexes for a batch now stored at `position`.
     func recordAppended(baseOffset: Int64, nextOffset: Int64, maxTimestamp: Int64, byteCount size: Int64, at position: Int64, indexIntervalBytes: Int32) {

@@ -9,10 +9,12 @@ import _SluiceTestSupport
 
 /// A broker over a log in a temporary directory, driven through `Broker.start` without a socket:
 /// the order of requests is then the test's own.
-func withDirectBroker(_ prefix: String, topics: [String: Int32], _ body: (Exchange, Log) async throws -> Void) async throws {
+func withDirectBroker(_ prefix: String, topics: [String: Int32], durability: DurabilityPolicy? = nil,
+                      _ body: (Exchange, Log) async throws -> Void) async throws {
     let directory = TemporaryDirectory(prefix: prefix)
     defer { directory.remove() }
     var options = LogOptions()
+    if let durability { options.durability = durability }
     options.runsMaintenance = false
     let log = try Log(directory: directory.path, options: options)
     defer { try? log.close() }

@@ -47,5 +47,27 @@ import _SluiceTestSupport
             }
         }
     }
-}
 
+    /// acks=-1 under every durability policy: answered once durable, also with a sync per append
+    /// (no group-commit flusher), where nothing but the produce itself syncs.
+    @Test(.timeLimit(.minutes(1)), arguments: [DurabilityPolicy.fsyncPerAppend, .groupCommit(interval: .zero), .osManaged])
+    func acksAllIsAnsweredUnderEveryDurabilityPolicy(_ durability: DurabilityPolicy) async throws {
+        try await withDirectBroker("sluice-produce-durability", topics: ["t": 2], durability: durability) { exchange, log in
+            for index in 0..<3 {
+                var request = ProduceRequest(transactionalId: nil, acks: -1, timeoutMs: 30_000, topicData: [])
+                request.topicData = [.init(name: "t", partitionData: (0..<2).map { partition in
+                    .init(index: Int32(partition), records: Batches.strings(["r\(index)-p\(partition)"]).buffer)
+                })]
+                let response = try await exchange.send(request, version: 9, as: ProduceResponse.self)
+                for partition in response.responses[0].partitionResponses {
+                    #expect(partition.errorCode == 0)
+                    #expect(partition.baseOffset == Int64(index))
+                }
+            }
+            for partition in 0..<Int32(2) {
+                let values = try readAll(try log.partition(TopicPartition("t", partition))).map(\.valueString)
+                #expect(values == (0..<3).map { "r\($0)-p\(partition)" })
+            }
+        }
+    }
+}
