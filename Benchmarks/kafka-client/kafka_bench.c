@@ -268,6 +268,13 @@ static void send_group(rd_kafka_topic_t *topic, int partition, rd_kafka_message_
     }
 }
 
+/* Sends what a partition's group (of SEND_GROUP_RECORDS slots in `groups`) holds, and empties it. */
+static void send_pending(rd_kafka_topic_t *topic, rd_kafka_message_t *groups, int *group_counts, int partition) {
+    if (group_counts[partition] == 0) return;
+    send_group(topic, partition, groups + (size_t)partition * SEND_GROUP_RECORDS, group_counts[partition]);
+    group_counts[partition] = 0;
+}
+
 /* One record to every partition, acknowledged: connections and metadata are ready before timing. */
 static void warm_up(rd_kafka_t *rk, const struct options *options, const unsigned char *pool,
                     struct producer_state *state) {
@@ -414,16 +421,9 @@ static int run_latency(const struct options *options) {
             message->_private = (void *)(intptr_t)index;
             state.sent_ns[index] = now;
             index++;
-            if (group_counts[partition] == SEND_GROUP_RECORDS) {
-                send_group(topic, partition, group, SEND_GROUP_RECORDS);
-                group_counts[partition] = 0;
-            }
+            if (group_counts[partition] == SEND_GROUP_RECORDS) send_pending(topic, groups, group_counts, partition);
         }
-        for (int partition = 0; partition < options->partitions; partition++) {
-            if (group_counts[partition] == 0) continue;
-            send_group(topic, partition, groups + (size_t)partition * SEND_GROUP_RECORDS, group_counts[partition]);
-            group_counts[partition] = 0;
-        }
+        for (int partition = 0; partition < options->partitions; partition++) send_pending(topic, groups, group_counts, partition);
         if (index < total) sleep_until_ns(start + (int64_t)(index * interval_ns));
     }
     double send_seconds = (now_ns() - start) / 1e9;

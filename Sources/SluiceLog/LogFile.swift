@@ -24,18 +24,26 @@ final class LogFile: @unchecked Sendable {
 
     deinit { close(self.descriptor) }
 
-    /// The file's size on disk.
-    func size() throws(SluiceError) -> Int64 {
+    private func status() throws(SluiceError) -> stat {
         var info = stat()
         guard fstat(self.descriptor, &info) == 0 else { throw ioError("cannot stat \(self.path)") }
-        return Int64(info.st_size)
+        return info
+    }
+
+    /// The file's size on disk.
+    func size() throws(SluiceError) -> Int64 {
+        Int64(try self.status().st_size)
     }
 
     /// The file's last modification, in milliseconds since the epoch.
     func modificationTimeMillis() throws(SluiceError) -> Int64 {
-        var info = stat()
-        guard fstat(self.descriptor, &info) == 0 else { throw ioError("cannot stat \(self.path)") }
-        return Int64(info.st_mtim.tv_sec) * 1000 + Int64(info.st_mtim.tv_nsec) / 1_000_000
+        let modified = try self.status().st_mtim
+        return Int64(modified.tv_sec) * 1000 + Int64(modified.tv_nsec) / 1_000_000
+    }
+
+    /// Bytes of disk blocks the file holds (reserved ones included).
+    func allocatedBytes() throws(SluiceError) -> Int64 {
+        Int64(try self.status().st_blocks) * 512
     }
 
     /// Writes all of `bytes` at `position`. On failure the caller truncates back.
@@ -150,13 +158,6 @@ final class LogFile: @unchecked Sendable {
     /// writes then allocate as they go, as without it.
     func preallocate(from position: Int64, byteCount: Int64) -> Bool {
         csluice_preallocate_keeping_size(self.descriptor, position, byteCount) == 0
-    }
-
-    /// Bytes of disk blocks the file holds (reserved ones included).
-    func allocatedBytes() throws(SluiceError) -> Int64 {
-        var info = stat()
-        guard fstat(self.descriptor, &info) == 0 else { throw ioError("cannot stat \(self.path)") }
-        return Int64(info.st_blocks) * 512
     }
 
     /// Sets the size; also frees blocks reserved past it, even when the size does not change.

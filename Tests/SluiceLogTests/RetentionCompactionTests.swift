@@ -193,81 +193,82 @@ import _SluiceTestSupport
 }
 
 @Suite struct DiskFullTests {
-    @Test func aFullDiskFailsTheAppendAndLeavesTheLogConsistent() async throws {
-        let mountPoint = TemporaryDirectory(prefix: "sluice-tmpfs")
-        defer { mountPoint.remove() }
-        let mounted = shell("mount -t tmpfs -o size=256k tmpfs '\(mountPoint.path)' 2>/dev/null") == 0
-        // Without the right to mount (not root), fall back to a file-size limit, which fails writes the same way.
-        try #require(mounted, "this test mounts a 256 KiB tmpfs and needs root")
-        defer { shell("umount '\(mountPoint.path)'") }
+    /// A tmpfs of `size` (mount's notation) mounted for `body`, with the log options the tests use.
+    static func withSmallDisk(size: String, _ body: (_ mountPoint: String, _ options: LogOptions) async throws -> Void) async throws {
+        let directory = TemporaryDirectory(prefix: "sluice-tmpfs")
+        defer { directory.remove() }
+        let mounted = shell("mount -t tmpfs -o size=\(size) tmpfs '\(directory.path)' 2>/dev/null") == 0
+        try #require(mounted, "this test mounts a \(size) tmpfs and needs root")
+        defer { shell("umount '\(directory.path)'") }
         var options = LogOptions(durability: .groupCommit(interval: .milliseconds(1)))
         options.runsMaintenance = false
-        let log = try Log(directory: mountPoint.path + "/data", options: options)
-        var config = TopicConfig()
-        config.segmentBytes = 1 << 30
-        try log.createTopic("t", config: config)
-        let partition = try log.partition(TopicPartition("t", 0))
-        // Ballast to delete later, so that space can be freed.
-        shell("dd if=/dev/zero of='\(mountPoint.path)/ballast' bs=1k count=64 2>/dev/null")
-        var acknowledged: [String] = []
-        var failure: SluiceError?
-        for index in 0..<10_000 {
-            let value = "value-\(index)-" + String(repeating: "d", count: 900)
-            do {
-                _ = try await partition.appendDurably(Batches.strings([value]))
-                acknowledged.append(value)
-            } catch let error as SluiceError {
-                failure = error
-                break
+        try await body(directory.path, options)
+    }
+
+    @Test func aFullDiskFailsTheAppendAndLeavesTheLogConsistent() async throws {
+        try await Self.withSmallDisk(size: "256k") { mountPoint, options in
+            let log = try Log(directory: mountPoint + "/data", options: options)
+            var config = TopicConfig()
+            config.segmentBytes = 1 << 30
+            try log.createTopic("t", config: config)
+            let partition = try log.partition(TopicPartition("t", 0))
+            // Ballast to delete later, so that space can be freed.
+            shell("dd if=/dev/zero of='\(mountPoint)/ballast' bs=1k count=64 2>/dev/null")
+            var acknowledged: [String] = []
+            var failure: SluiceError?
+            for index in 0..<10_000 {
+                let value = "value-\(index)-" + String(repeating: "d", count: 900)
+                do {
+                    _ = try await partition.appendDurably(Batches.strings([value]))
+                    acknowledged.append(value)
+                } catch let error as SluiceError {
+                    failure = error
+                    break
+                }
             }
+            let error = try #require(failure)
+            #expect(error.code == .diskFull)
+            #expect(error.message.contains("disk is full"))
+            // Everything acknowledged is readable, nothing half-written is.
+            #expect(try readAll(partition).map(\.valueString) == acknowledged)
+            #expect(partition.logEndOffset == Int64(acknowledged.count))
+            // Space freed: appends work again and continue at the next offset.
+            shell("rm -f '\(mountPoint)/ballast'")
+            let next = try await partition.appendDurably(Batches.strings(["after"]))
+            #expect(next.baseOffset == Int64(acknowledged.count))
+            acknowledged.append("after")
+            try log.close()
+            let reopened = try Log(directory: mountPoint + "/data", options: options)
+            #expect(try readAll(reopened.partition(TopicPartition("t", 0))).count == acknowledged.count)
+            try? reopened.close()
         }
-        let error = try #require(failure)
-        #expect(error.code == .diskFull)
-        #expect(error.message.contains("disk is full"))
-        // Everything acknowledged is readable, nothing half-written is.
-        #expect(try readAll(partition).map(\.valueString) == acknowledged)
-        #expect(partition.logEndOffset == Int64(acknowledged.count))
-        // Space freed: appends work again and continue at the next offset.
-        shell("rm -f '\(mountPoint.path)/ballast'")
-        let next = try await partition.appendDurably(Batches.strings(["after"]))
-        #expect(next.baseOffset == Int64(acknowledged.count))
-        acknowledged.append("after")
-        try log.close()
-        let reopened = try Log(directory: mountPoint.path + "/data", options: options)
-        #expect(try readAll(reopened.partition(TopicPartition("t", 0))).count == acknowledged.count)
-        try? reopened.close()
     }
 
     /// A busy segment asks for a reservation the disk cannot give (a 12 MiB tmpfs, a step of 8 MiB
     /// past 8 MiB written): appends go on into the space left, until the disk is really full.
     @Test func aReservationTheDiskRefusesLeavesAppendsAsTheyWere() async throws {
-        let mountPoint = TemporaryDirectory(prefix: "sluice-tmpfs")
-        defer { mountPoint.remove() }
-        let mounted = shell("mount -t tmpfs -o size=12m tmpfs '\(mountPoint.path)' 2>/dev/null") == 0
-        try #require(mounted, "this test mounts a 12 MiB tmpfs and needs root")
-        defer { shell("umount '\(mountPoint.path)'") }
-        var options = LogOptions(durability: .groupCommit(interval: .milliseconds(1)))
-        options.runsMaintenance = false
-        let log = try Log(directory: mountPoint.path + "/data", options: options)
-        try log.createTopic("t", config: TopicConfig())
-        let partition = try log.partition(TopicPartition("t", 0))
-        var acknowledged = 0
-        var failure: SluiceError?
-        for index in 0..<1000 {
-            let batch = Batches.strings((0..<64).map { "\(index)-\($0)-" + String(repeating: "r", count: 4000) })
-            do {
-                _ = try await partition.appendDurably(batch)
-                acknowledged += 64
-            } catch let error as SluiceError {
-                failure = error
-                break
+        try await Self.withSmallDisk(size: "12m") { mountPoint, options in
+            let log = try Log(directory: mountPoint + "/data", options: options)
+            try log.createTopic("t", config: TopicConfig())
+            let partition = try log.partition(TopicPartition("t", 0))
+            var acknowledged = 0
+            var failure: SluiceError?
+            for index in 0..<1000 {
+                let batch = Batches.strings((0..<64).map { "\(index)-\($0)-" + String(repeating: "r", count: 4000) })
+                do {
+                    _ = try await partition.appendDurably(batch)
+                    acknowledged += 64
+                } catch let error as SluiceError {
+                    failure = error
+                    break
+                }
             }
+            let error = try #require(failure)
+            #expect(error.code == .diskFull)
+            // Well past the 8 MiB where the reservation was refused: about 11 MiB of 4 KB records.
+            #expect(acknowledged > 10 * 1024 * 1024 / 4000, "appends stopped at \(acknowledged) records")
+            #expect(try readAll(partition).count == acknowledged)
+            try? log.close()
         }
-        let error = try #require(failure)
-        #expect(error.code == .diskFull)
-        // Well past the 8 MiB where the reservation was refused: about 11 MiB of 4 KB records.
-        #expect(acknowledged > 10 * 1024 * 1024 / 4000, "appends stopped at \(acknowledged) records")
-        #expect(try readAll(partition).count == acknowledged)
-        try? log.close()
     }
 }
