@@ -51,7 +51,8 @@ public final class Log: @unchecked Sendable {
         var topics: [String: Topic] = [:]
         for name in try FileSystem.list(directory + "/topics") where FileSystem.isDirectory(directory + "/topics/" + name) {
             let topicDirectory = directory + "/topics/" + name
-            if name.hasSuffix(Self.deletedSuffix) {
+            if Self.isLeftover(name) {
+                // A deletion that did not finish, or a creation that did not: neither was acknowledged.
                 try FileSystem.removeTree(topicDirectory)
                 continue
             }
@@ -106,6 +107,20 @@ public final class Log: @unchecked Sendable {
     }
 
     static let deletedSuffix = ".deleted"
+    static let creatingSuffix = ".creating"
+    /// Separates a topic's name from the rest in the name of a directory being created or deleted:
+    /// no topic name holds it, so no topic is ever taken for such a directory.
+    static let stagingSeparator = "~"
+
+    /// The directory a topic is built in (`creatingSuffix`) or moved to before removal (`deletedSuffix`).
+    static func stagingName(_ topic: String, _ suffix: String) -> String {
+        topic + Self.stagingSeparator + String(UInt64.random(in: 0...UInt64.max), radix: 16) + suffix
+    }
+
+    /// Whether a name in the topics directory is a creation's or a deletion's leftover.
+    static func isLeftover(_ name: String) -> Bool {
+        name.contains(Self.stagingSeparator) && (name.hasSuffix(Self.deletedSuffix) || name.hasSuffix(Self.creatingSuffix))
+    }
 
     // MARK: Topics
 
@@ -129,9 +144,15 @@ public final class Log: @unchecked Sendable {
         try self.lock.withLock { () throws(SluiceError) in
             guard !self.isClosed else { throw SluiceError(.closed, "the log is closed") }
             guard self.topics[name] == nil else { throw SluiceError(.topicExists, "topic '\(name)' already exists") }
+            // Built aside and renamed into place, so that a crash leaves either no topic or all of it
+            // (its configuration and every partition's directory), never a directory without a config.
             let topicDirectory = self.topicsDirectory + "/" + name
-            try FileSystem.makeDirectory(topicDirectory)
-            try self.writeConfig(config, topicDirectory: topicDirectory)
+            let staging = self.topicsDirectory + "/" + Self.stagingName(name, Self.creatingSuffix)
+            try FileSystem.makeDirectory(staging)
+            try self.writeConfig(config, topicDirectory: staging)
+            for index in 0..<config.partitionCount { try FileSystem.makeDirectory(staging + "/\(index)") }
+            try FileSystem.syncDirectory(staging)
+            try FileSystem.rename(staging, topicDirectory)
             var partitions: [Partition] = []
             var reports: [CorruptionReport] = []
             for index in 0..<config.partitionCount {
@@ -177,7 +198,7 @@ public final class Log: @unchecked Sendable {
         }
         for partition in topic.partitions { try? partition.close() }
         let topicDirectory = self.topicsDirectory + "/" + name
-        let doomed = topicDirectory + "." + String(UInt64.random(in: 0...UInt64.max), radix: 16) + Self.deletedSuffix
+        let doomed = self.topicsDirectory + "/" + Self.stagingName(name, Self.deletedSuffix)
         try FileSystem.rename(topicDirectory, doomed)
         try FileSystem.syncDirectory(self.topicsDirectory)
         try FileSystem.removeTree(doomed)

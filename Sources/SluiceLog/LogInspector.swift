@@ -75,7 +75,7 @@ public enum LogInspector {
             throw SluiceError(.invalidConfiguration, "\(directory) is not a Sluice data directory (no topics folder)")
         }
         var result: [(TopicPartition, String)] = []
-        for name in try FileSystem.list(topicsDirectory) where !name.hasSuffix(Log.deletedSuffix) {
+        for name in try FileSystem.list(topicsDirectory) where !Log.isLeftover(name) {
             if let topic, topic != name { continue }
             let topicDirectory = topicsDirectory + "/" + name
             guard FileSystem.isDirectory(topicDirectory) else { continue }

@@ -212,6 +212,27 @@ func reopen(_ path: String, durability: DurabilityPolicy = .groupCommit(interval
         }
     }
 
+    /// A creation or deletion cut short by a crash leaves a staging directory that the next open
+    /// removes; a topic whose name merely ends like one (`x.deleted`) is an ordinary topic.
+    @Test func leftoversOfACreationOrDeletionCutShortAreRemovedAndLookalikeTopicsKept() async throws {
+        try await withLog(topics: [:]) { log, path in
+            try log.createTopic("x.deleted", config: TopicConfig())
+            try log.createTopic("y.creating", config: TopicConfig())
+            _ = try await log.partition(TopicPartition("x.deleted", 0)).appendDurably(Batches.strings(["kept"]))
+            try log.close()
+            // What a crash after mkdir and before the config, or after the rename of a deletion, leaves.
+            try FileSystem.makeDirectory(path + "/topics/cut~1f2e.creating/0")
+            try FileSystem.makeDirectory(path + "/topics/gone~3a4b.deleted/0")
+            let reopened = try reopen(path)
+            #expect(reopened.topicNames == ["x.deleted", "y.creating"])
+            #expect(try reopened.partition(TopicPartition("x.deleted", 0)).logEndOffset == 1)
+            #expect(try FileSystem.list(path + "/topics") == ["x.deleted", "y.creating"])
+            try reopened.deleteTopic("x.deleted")
+            #expect(try FileSystem.list(path + "/topics") == ["y.creating"])
+            try reopened.close()
+        }
+    }
+
     @Test func dataDirectoryIsLocked() async throws {
         try await withLog { _, path in
             #expect { try reopen(path) } throws: { ($0 as? SluiceError)?.code == .directoryLocked }
