@@ -5,7 +5,7 @@ import SluiceCore
 /// One serial lane per partition for produce appends, so that the partitions of one request are
 /// appended in parallel while each partition keeps the order in which requests arrived.
 ///
-/// A connection's reader enqueues a request's appends before it reads the next request, and a lane
+/// A connection enqueues a request's appends before it starts the next request, and a lane
 /// runs its work in order, so two requests of a connection append to a partition in their order
 /// (what idempotent sequence numbers and clients expect), whichever lanes they touch. How much work
 /// waits in the lanes is bounded by the requests in flight per connection

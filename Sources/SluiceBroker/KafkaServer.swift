@@ -17,7 +17,7 @@ enum PendingResponse: Sendable {
     /// What the task decides once it finishes: `.ready`, `.none` or `.close`.
     case later(Task<PendingResponse, Never>)
     /// What some thread puts in the slot later: `.ready`, `.none` or `.close`. No task runs in
-    /// between, so the connection's writer is the only one to wake up.
+    /// between: the connection's event loop is the only one to wake up.
     case awaiting(ResponseSlot)
     /// The request cannot be answered: close the connection after the earlier responses.
     case close(reason: String)
@@ -32,37 +32,65 @@ extension PendingResponse {
         case .none, .ready, .close: return self
         }
     }
+
+    /// Calls `body` with the decided response: now if it is decided, or else on the thread that
+    /// decides it (a slot's) or on the task's executor once the task ends.
+    func whenDecided(_ body: @escaping @Sendable (ConnectionFlow.Decided) -> Void) {
+        switch self {
+        case .none: body(.none)
+        case .ready(let frame): body(.ready(frame))
+        case .close(let reason): body(.close(reason: reason))
+        case .awaiting(let slot): slot.whenFulfilled { $0.whenDecided(body) }
+        case .later(let task): Task { await task.value.whenDecided(body) }
+        }
+    }
+
+    /// The response if it is decided already.
+    var decidedNow: ConnectionFlow.Decided? {
+        switch self {
+        case .none: return ConnectionFlow.Decided.none
+        case .ready(let frame): return .ready(frame)
+        case .close(let reason): return .close(reason: reason)
+        case .awaiting, .later: return nil
+        }
+    }
 }
 
-/// A response decided later, on whatever thread decides it (`fulfill`, once), and awaited by the
-/// connection's writer (`response`, once).
+/// A response decided later, on whatever thread decides it (`fulfill`, once), and taken by one
+/// reader (`whenFulfilled` or `response`, once), which runs on the thread that fulfils it.
 final class ResponseSlot: Sendable {
-    private let state = NIOLockedValueBox<(response: PendingResponse?, writer: CheckedContinuation<PendingResponse, Never>?, fulfilled: Bool)>((nil, nil, false))
+    private typealias Reader = @Sendable (PendingResponse) -> Void
+    private let state = NIOLockedValueBox<(response: PendingResponse?, reader: Reader?, fulfilled: Bool)>((nil, nil, false))
 
     func fulfill(_ response: PendingResponse) {
-        let writer = self.state.withLockedValue { state -> CheckedContinuation<PendingResponse, Never>? in
+        let reader = self.state.withLockedValue { state -> Reader? in
             precondition(!state.fulfilled, "a response slot is fulfilled once")
             state.fulfilled = true
-            guard let writer = state.writer else {
+            guard let reader = state.reader else {
                 state.response = response
                 return nil
             }
-            state.writer = nil
-            return writer
+            state.reader = nil
+            return reader
         }
-        writer?.resume(returning: response)
+        reader?(response)
+    }
+
+    /// Calls `reader` with the response: now, if it is in, or else on the thread that fulfils the slot.
+    func whenFulfilled(_ reader: @escaping @Sendable (PendingResponse) -> Void) {
+        let response = self.state.withLockedValue { state -> PendingResponse? in
+            precondition(state.reader == nil, "a response slot has one reader")
+            if let response = state.response { return response }
+            state.reader = reader
+            return nil
+        }
+        if let response { reader(response) }
     }
 
     var response: PendingResponse {
         get async {
-            if let response = self.state.withLockedValue({ $0.response }) { return response }
-            return await withCheckedContinuation { (writer: CheckedContinuation<PendingResponse, Never>) in
-                let response = self.state.withLockedValue { state -> PendingResponse? in
-                    if let response = state.response { return response }
-                    state.writer = writer
-                    return nil
-                }
-                if let response { writer.resume(returning: response) }
+            await withCheckedContinuation { (continuation: CheckedContinuation<PendingResponse, Never>) in
+                self.whenFulfilled { continuation.resume(returning: $0) }
             }
         }
     }
@@ -76,13 +104,15 @@ struct ConnectionContext: Sendable {
 
 /// The part of the broker that turns one request frame into a pending response.
 protocol RequestProcessor: Sendable {
-    /// Called in arrival order for each frame of a connection, on the connection's reader task, so
-    /// that the synchronous part (appends) keeps the client's order; slow parts go in `.later`.
+    /// Called in arrival order for each frame of a connection, on the connection's event loop, so
+    /// that the synchronous part (enqueueing appends) keeps the client's order; it must not block,
+    /// and slow parts go in `.later` or `.awaiting`.
     func start(frame: ByteBuffer, connection: ConnectionContext) -> PendingResponse
 }
 
 /// The Kafka listener: a SwiftNIO server whose connections each read size-prefixed frames, start
-/// them in order, keep at most `requestsInFlightMax` in flight and write responses in request order.
+/// them in order, keep at most `requestsInFlightMax` in flight and write responses in request order
+/// (`KafkaConnectionHandler`).
 final class KafkaServer: Sendable {
     /// Requests started but not answered on one connection before the server stops reading it.
     static let requestsInFlightMax = 64
@@ -93,7 +123,7 @@ final class KafkaServer: Sendable {
     private let logger: Logger
     private let frameBytesMax: Int
     /// The listening channel and the open connections, for a graceful stop.
-    private let channels = NIOLockedValueBox<(server: (any Channel)?, connections: [UInt64: any Channel], draining: Bool)>((nil, [:], false))
+    private let channels = NIOLockedValueBox<(server: (any Channel)?, connections: [UInt64: any Channel], lastId: UInt64, draining: Bool)>((nil, [:], 0, false))
 
     init(host: String, port: Int, processor: any RequestProcessor, frameBytesMax: Int, logger: Logger) {
         self.host = host
@@ -103,22 +133,18 @@ final class KafkaServer: Sendable {
         self.logger = logger
     }
 
-    /// Binds, calls `onListening` with the bound address, and serves until cancelled.
+    /// Binds, calls `onListening` with the bound address, and serves until drained (`drain`, then
+    /// every connection closed) or cancelled (which closes every connection at once).
     func run(onListening: @Sendable (SocketAddress) -> Void) async throws {
-        let frameBytesMax = self.frameBytesMax
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: KafkaFrameReadAllocator.maxMessagesPerRead)
             .bind(host: self.host, port: self.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Reads of up to a megabyte, and the rest of a large request read straight into its buffer.
-                    let reader = KafkaFrameReader(frameBytesMax: frameBytesMax)
-                    try channel.syncOptions!.setOption(.recvAllocator, value: KafkaFrameReadAllocator(
-                        reader: reader, adaptive: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: 1024 * 1024)))
-                    try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler(reader: reader))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                channel.eventLoop.makeCompletedFuture { () throws -> any Channel in
+                    try self.setUp(channel)
+                    return channel
                 }
             }
         let alreadyDraining = self.channels.withLockedValue { state -> Bool in
@@ -127,29 +153,50 @@ final class KafkaServer: Sendable {
         }
         if alreadyDraining { server.channel.close(promise: nil) }
         if let address = server.channel.localAddress { onListening(address) }
-        var connectionId: UInt64 = 0
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { inbound in
-                for try await connection in inbound {
-                    connectionId += 1
-                    let context = ConnectionContext(id: connectionId, remoteAddress: connection.channel.remoteAddress?.description ?? "unknown")
-                    let id = connectionId
-                    let accepted = self.channels.withLockedValue { state -> Bool in
-                        guard !state.draining else { return false }
-                        state.connections[id] = connection.channel
-                        return true
-                    }
-                    guard accepted else {
-                        connection.channel.close(promise: nil)
-                        continue
-                    }
-                    group.addTask {
-                        await self.serve(connection, context: context)
-                        self.channels.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+        try await withTaskCancellationHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { try? await connection.closeFuture.get() }
                     }
                 }
             }
+        } onCancel: {
+            let (server, connections) = self.channels.withLockedValue { state in
+                state.draining = true
+                return (state.server, Array(state.connections.values))
+            }
+            server?.close(promise: nil)
+            for connection in connections { connection.close(promise: nil) }
         }
+    }
+
+    /// A new connection's pipeline: frames in (read straight into their buffers when large), the
+    /// connection's handler after. Refused while draining.
+    private func setUp(_ channel: any Channel) throws {
+        let id = self.channels.withLockedValue { state -> UInt64? in
+            guard !state.draining else { return nil }
+            state.lastId += 1
+            state.connections[state.lastId] = channel
+            return state.lastId
+        }
+        guard let id else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { _ in
+            self.channels.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+        }
+        let context = ConnectionContext(id: id, remoteAddress: channel.remoteAddress?.description ?? "unknown")
+        // Reads of up to a megabyte, and the rest of a large request read straight into its buffer.
+        let reader = KafkaFrameReader(frameBytesMax: self.frameBytesMax)
+        try channel.syncOptions!.setOption(.recvAllocator, value: KafkaFrameReadAllocator(
+            reader: reader, adaptive: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 64 * 1024, maximum: 1024 * 1024)))
+        try channel.pipeline.syncOperations.addHandlers([
+            KafkaFrameHandler(reader: reader),
+            KafkaConnectionHandler(processor: self.processor, connection: context,
+                                   requestsInFlightMax: Self.requestsInFlightMax, logger: self.logger),
+        ])
     }
 
     /// Stops accepting connections and stops reading new requests on the open ones; requests already
@@ -161,62 +208,8 @@ final class KafkaServer: Sendable {
         }
         server?.close(promise: nil)
         for channel in connections {
-            // Half-close: the reader sees the end of the stream, the writer still answers.
+            // Half-close: the handler sees the input end and still answers what it read.
             channel.close(mode: .input, promise: nil)
         }
     }
-
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, context: ConnectionContext) async {
-        let queue = BoundedQueue<PendingResponse>(capacity: Self.requestsInFlightMax)
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    let channel = connection.channel
-                    group.addTask {
-                        // Writer: answers in request order. On failure it stops the reader too.
-                        do {
-                            while let pending = await queue.pop() {
-                                switch await pending.decided() {
-                                case .none, .later, .awaiting:
-                                    continue
-                                case .ready(let frame):
-                                    try await outbound.write(frame)
-                                case .close(let reason):
-                                    throw ConnectionClosed(reason: reason)
-                                }
-                            }
-                        } catch {
-                            queue.finish()
-                            channel.close(promise: nil)
-                            throw error
-                        }
-                    }
-                    do {
-                        for try await frame in inbound {
-                            let pending = self.processor.start(frame: frame, connection: context)
-                            await queue.push(pending)
-                            if case .close = pending { break }
-                        }
-                    } catch let error as IOError where error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
-                        // The client went away: an ordinary end of a connection.
-                        self.logger.debug("connection from \(context.remoteAddress) reset by the client")
-                    } catch {
-                        // Bad input (a malformed or oversize frame): logged once, this connection closes.
-                        self.logger.warning("closing connection from \(context.remoteAddress): \(error)")
-                    }
-                    queue.finish()
-                    try await group.next()
-                    group.cancelAll()
-                }
-            }
-        } catch let closed as ConnectionClosed {
-            self.logger.warning("closing connection from \(context.remoteAddress): \(closed.reason)")
-        } catch {
-            self.logger.debug("connection from \(context.remoteAddress) ended: \(error)")
-        }
-    }
-}
-
-struct ConnectionClosed: Error {
-    var reason: String
 }

@@ -121,6 +121,53 @@ func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) as
         }
     }
 
+    /// More requests than `KafkaServer.requestsInFlightMax`, written at once on one socket and mixing
+    /// answers ready at once (ApiVersions), decided by a task (Metadata) and by an append lane
+    /// (Produce): every one is answered, in request order, and the appends are in order too.
+    @Test func pipelinedRequestsBeyondTheBoundAreAllAnsweredInOrder() async throws {
+        try await withBroker { _, log, port in
+            try log.createTopic("t", config: TopicConfig(partitionCount: 2))
+            let requestCount = KafkaServer.requestsInFlightMax * 3 + 5
+            var frames = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+            var produced: [String] = []
+            for index in 0..<requestCount {
+                let correlationId = Int32(index)
+                switch index % 3 {
+                case 0:
+                    try KafkaRequestFrame.write(ApiVersionsRequest(), version: 3, correlationId: correlationId, clientId: "pipe", into: &frames)
+                case 1:
+                    var request = MetadataRequest()
+                    request.topics = [.init(name: "t")]
+                    try KafkaRequestFrame.write(request, version: 12, correlationId: correlationId, clientId: "pipe", into: &frames)
+                default:
+                    let value = "v\(index)"
+                    produced.append(value)
+                    let request = ProduceRequest(transactionalId: nil, acks: index % 2 == 0 ? 1 : -1, timeoutMs: 30_000, topicData: [
+                        .init(name: "t", partitionData: [.init(index: 0, records: Batches.strings([value]).buffer)]),
+                    ])
+                    try KafkaRequestFrame.write(request, version: 9, correlationId: correlationId, clientId: "pipe", into: &frames)
+                }
+            }
+            let (responses, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([KafkaFrameHandler(), FrameCollector(continuation)])
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            try await channel.writeAndFlush(frames)
+            var correlationIds: [Int32] = []
+            for await frame in responses {
+                correlationIds.append(try #require(frame.getInteger(at: frame.readerIndex, as: Int32.self)))
+                if correlationIds.count == requestCount { break }
+            }
+            try await channel.close()
+            #expect(correlationIds == (0..<Int32(requestCount)).map { $0 })
+            #expect(try readAll(try log.partition(TopicPartition("t", 0))).map(\.valueString) == produced)
+        }
+    }
+
     @Test func apiVersionsAdvertisesKafkaRangesAndFallsBackForUnknownVersions() async throws {
         try await withBroker { client, _, _ in
             let response = try await client.connection.send(ApiVersionsRequest(), version: 3, as: ApiVersionsResponse.self)
@@ -130,5 +177,23 @@ func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) as
             #expect(fetch.maxVersion == 17)
             #expect(try client.connection.version(of: .metadata) == 12)
         }
+    }
+}
+
+/// Passes each frame a test's connection reads to an async stream.
+private final class FrameCollector: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ByteBuffer
+    private let continuation: AsyncStream<ByteBuffer>.Continuation
+
+    init(_ continuation: AsyncStream<ByteBuffer>.Continuation) {
+        self.continuation = continuation
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.continuation.yield(Self.unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.continuation.finish()
     }
 }

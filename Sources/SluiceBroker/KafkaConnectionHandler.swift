@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+
+/// One client connection, on its event loop: starts each request frame in arrival order, writes the
+/// responses in request order as they are decided, and holds reads while `ConnectionFlow` says so.
+///
+/// A response decided on another thread (an append lane, the flusher, a coordinator's task) comes
+/// back with one hop onto the event loop, which writes it: no task sits between the socket and the
+/// broker. What it does is `ConnectionFlow`'s; this class only moves bytes and events.
+final class KafkaConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var flow: ConnectionFlow
+    private let processor: any RequestProcessor
+    private let connection: ConnectionContext
+    private let logger: Logger
+    /// Set while the handler is in a pipeline.
+    private var context: ChannelHandlerContext?
+    /// A read the channel asked for while the flow wanted none, made once it wants one.
+    private var readHeld = false
+    /// The last write, which a close waits for so that the responses before it are sent.
+    private var lastWrite: EventLoopFuture<Void>?
+
+    init(processor: any RequestProcessor, connection: ConnectionContext, requestsInFlightMax: Int, logger: Logger) {
+        self.flow = ConnectionFlow(requestsInFlightMax: requestsInFlightMax)
+        self.processor = processor
+        self.connection = connection
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.flow.isWritable = context.channel.isWritable
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.flow.frameRead(Self.unwrapInboundIn(data))
+        self.advance(context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.flow.close()
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.flow.isWritable = context.channel.isWritable
+        self.advance(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The client half-closed, or a drain closed the input: answer what was read, then close.
+            self.flow.endInput()
+            self.advance(context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? IOError, error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
+            // The client went away: an ordinary end of a connection.
+            self.logger.debug("connection from \(self.connection.remoteAddress) reset by the client")
+            context.close(promise: nil)
+            return
+        }
+        // Bad input (a malformed or oversize frame): logged once; the requests before it are
+        // answered, then the connection closes.
+        self.logger.warning("closing connection from \(self.connection.remoteAddress): \(error)")
+        self.flow.endInput()
+        self.advance(context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if self.flow.wantsRead {
+            context.read()
+        } else {
+            self.readHeld = true
+        }
+    }
+
+    /// Starts what may start, writes what may be written, and reads again if the flow wants to.
+    private func advance(_ context: ChannelHandlerContext) {
+        var wrote = false
+        var progressed = true
+        while progressed {
+            progressed = false
+            while let frame = self.flow.nextFrameToStart() {
+                self.start(frame, context)
+                progressed = true
+            }
+            while let output = self.flow.nextOutput() {
+                progressed = true
+                switch output {
+                case .write(let frame):
+                    self.lastWrite = context.write(Self.wrapOutboundOut(frame))
+                    wrote = true
+                case .close(let reason):
+                    if let reason { self.logger.warning("closing connection from \(self.connection.remoteAddress): \(reason)") }
+                    if wrote { context.flush() }
+                    self.close(context)
+                    return
+                }
+            }
+        }
+        if wrote { context.flush() }
+        if self.readHeld, self.flow.wantsRead {
+            self.readHeld = false
+            context.read()
+        }
+    }
+
+    private func start(_ frame: ByteBuffer, _ context: ChannelHandlerContext) {
+        let pending = self.processor.start(frame: frame, connection: self.connection)
+        if let decided = pending.decidedNow {
+            _ = self.flow.started(decided)
+            return
+        }
+        let number = self.flow.started(nil)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        pending.whenDecided { decided in
+            eventLoop.execute { handler.value.decide(number, decided) }
+        }
+    }
+
+    private func decide(_ number: ConnectionFlow.RequestNumber, _ decided: ConnectionFlow.Decided) {
+        guard let context = self.context else { return }
+        self.flow.decide(number, decided)
+        self.advance(context)
+    }
+
+    /// Closes once the writes before are sent (a close fails writes still pending).
+    private func close(_ context: ChannelHandlerContext) {
+        guard let lastWrite = self.lastWrite else { return context.close(promise: nil) }
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        lastWrite.whenComplete { _ in bound.value.close(promise: nil) }
+    }
+}
