@@ -77,7 +77,12 @@ struct ConnectionFlow {
     }
 
     /// A request started: its response, if decided already, or nil and the number for `decide`.
+    /// One that cannot be answered ends the input: the frames after it are never started.
     mutating func started(_ decided: Decided?) -> RequestNumber {
+        if case .close = decided {
+            self.inputEnded = true
+            self.waitingFrames.removeAll()
+        }
         self.responses.append(decided)
         return self.firstNumber + RequestNumber(self.responses.count - 1)
     }

@@ -25,6 +25,10 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     /// The last write, which a close waits for so that the responses before it are sent.
     private var lastWrite: EventLoopFuture<Void>?
+    /// Set while `advance` runs: a write can call back into the handler (writability changes), and
+    /// the call then only asks the running `advance` for another round.
+    private var isAdvancing = false
+    private var advanceAgain = false
 
     init(processor: any RequestProcessor, connection: ConnectionContext, requestsInFlightMax: Int, logger: Logger) {
         self.flow = ConnectionFlow(requestsInFlightMax: requestsInFlightMax)
@@ -91,10 +95,17 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
 
     /// Starts what may start, writes what may be written, and reads again if the flow wants to.
     private func advance(_ context: ChannelHandlerContext) {
+        guard !self.isAdvancing else {
+            self.advanceAgain = true
+            return
+        }
+        self.isAdvancing = true
+        defer { self.isAdvancing = false }
         var wrote = false
         var progressed = true
-        while progressed {
+        while progressed || self.advanceAgain {
             progressed = false
+            self.advanceAgain = false
             while let frame = self.flow.nextFrameToStart() {
                 self.start(frame, context)
                 progressed = true
@@ -103,8 +114,11 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
                 progressed = true
                 switch output {
                 case .write(let frame):
-                    self.lastWrite = context.write(Self.wrapOutboundOut(frame))
+                    // The future is kept before the write, which may call back into `advance`.
+                    let written = context.eventLoop.makePromise(of: Void.self)
+                    self.lastWrite = written.futureResult
                     wrote = true
+                    context.write(Self.wrapOutboundOut(frame), promise: written)
                 case .close(let reason):
                     if let reason { self.logger.warning("closing connection from \(self.connection.remoteAddress): \(reason)") }
                     if wrote { context.flush() }

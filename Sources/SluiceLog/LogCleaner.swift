@@ -84,9 +84,13 @@ extension Partition {
             var deleteRetentionMs: Int64
             var compression: Bool
         }
+        // Segments a roll left unsealed are sealed first, so that they may be compacted too.
+        try? self.sealPendingSegments()
         let plan: Plan? = self.lock.withLock {
             guard self.config.cleanupPolicy.contains(.compact), !self.isClosed, self.failure == nil else { return nil }
-            var cleanableEnd = min(self.lastStableOffsetLocked, self.activeSegment.baseOffset)
+            // Neither the active segment nor one rolled but not yet sealed (`roll`).
+            let sealedEnd = self.segments.first(where: \.sealPending)?.baseOffset ?? self.activeSegment.baseOffset
+            var cleanableEnd = min(self.lastStableOffsetLocked, sealedEnd)
             if self.config.minCompactionLagMs > 0,
                let young = self.segments.first(where: { now - $0.maxTimestamp < self.config.minCompactionLagMs }) {
                 cleanableEnd = min(cleanableEnd, young.baseOffset)

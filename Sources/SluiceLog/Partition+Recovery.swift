@@ -120,9 +120,19 @@ extension Partition {
                                   segments: segments, logStartOffset: max(logStartOffset, segments.first!.baseOffset),
                                   producerState: producerState, recoveryPoint: min(recoveryPoint, logEnd))
         if !cleanShutdown {
-            // Everything recovered is on disk now; indexes are rebuilt in memory.
+            // Everything recovered is on disk now; indexes are rebuilt in memory. Those of the
+            // scanned segments before the active one are written too, as a roll would have, and the
+            // recovery point moves past them, so that the next restart trusts them instead of
+            // scanning again (a crash before a roll's seal leaves a segment without index files).
             try partition.lock.withLock { () throws(SluiceError) in
                 for segment in segments where segment.isDirty { try segment.file.sync(); segment.isDirty = false }
+                let rescanned = segments.dropLast().filter { $0.baseOffset >= scanBase }
+                guard !rescanned.isEmpty else { return }
+                for segment in rescanned {
+                    segment.releaseReservedSpace()  // What the crashed process reserved past its end.
+                    try segment.persistIndexes()
+                }
+                try partition.writeRecoveryPoint(partition.activeSegment.baseOffset)
             }
         }
         return partition

@@ -5,19 +5,24 @@ extension Partition {
     /// active segment and never data above the high watermark. Returns the segments deleted.
     @discardableResult
     public func applyRetention(now: Int64 = currentTimeMillis()) throws(SluiceError) -> Int {
+        // An expired active segment is rolled so that it can go too.
+        try self.lock.withLock { () throws(SluiceError) in
+            guard self.config.cleanupPolicy.contains(.delete), !self.isClosed, self.failure == nil,
+                  self.config.retentionMs >= 0, !self.activeSegment.isEmpty,
+                  now - self.activeSegment.retentionTimestamp > self.config.retentionMs,
+                  self.activeSegment.nextOffset <= self.highWatermarkLocked else { return }
+            try self.roll()
+        }
+        // Unsealed segments (this roll's or earlier ones') are sealed first, so that they may go too;
+        // a seal that fails (a full disk) does not stop the deletions that free space.
+        try? self.sealPendingSegments()
         let removed: [Segment] = try self.lock.withLock { () throws(SluiceError) -> [Segment] in
             guard self.config.cleanupPolicy.contains(.delete), !self.isClosed, self.failure == nil else { return [] }
-            // An expired active segment is rolled so that it can go too.
-            if self.config.retentionMs >= 0, !self.activeSegment.isEmpty,
-               now - self.activeSegment.retentionTimestamp > self.config.retentionMs,
-               self.activeSegment.nextOffset <= self.highWatermarkLocked {
-                try self.roll()
-            }
             var totalBytes = self.segments.reduce(0) { $0 + $1.byteCount }
             var removed: [Segment] = []
             while self.segments.count > 1 {
                 let oldest = self.segments[0]
-                guard oldest.nextOffset <= self.highWatermarkLocked else { break }
+                guard oldest.nextOffset <= self.highWatermarkLocked, !oldest.sealPending else { break }
                 let expired = self.config.retentionMs >= 0 && now - oldest.retentionTimestamp > self.config.retentionMs
                 let oversized = self.config.retentionBytes >= 0 && totalBytes - oldest.byteCount >= self.config.retentionBytes
                 guard expired || oversized else { break }
@@ -44,13 +49,16 @@ extension Partition {
     /// Deletes records below `offset` (Kafka's DeleteRecords): segments wholly below go, reads below
     /// it fail as out of range.
     public func deleteRecords(before offset: Int64) throws(SluiceError) {
+        // Segments left unsealed by a roll are sealed first, so that those wholly below go now.
+        try? self.sealPendingSegments()
         let removed: [Segment] = try self.lock.withLock { () throws(SluiceError) -> [Segment] in
             guard offset <= self.highWatermarkLocked else {
                 throw SluiceError(.offsetOutOfRange, "cannot delete records before \(offset): the high watermark is \(self.highWatermarkLocked)")
             }
             try self.advanceLogStartOffset(to: offset)
             var removed: [Segment] = []
-            while self.segments.count > 1 && self.segments[0].nextOffset <= offset && self.segments[1].baseOffset <= offset {
+            while self.segments.count > 1 && self.segments[0].nextOffset <= offset && self.segments[1].baseOffset <= offset
+                    && !self.segments[0].sealPending {
                 removed.append(self.segments.removeFirst())
             }
             return removed

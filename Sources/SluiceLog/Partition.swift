@@ -80,6 +80,12 @@ public final class Partition: @unchecked Sendable {
     var failure: SluiceError?
     var isClosed = false
     var syncRounds = 0
+    /// Segments rolled under group commit, oldest first, that the next flush syncs...
+    private var pendingSeals: [PendingSeal] = []
+    /// ...and then seals, off the flush lock, so that the partition's next sync need not wait.
+    private var syncedSeals: [PendingSeal] = []
+    /// Serialises sealing, so that seals complete (and move the recovery point) in roll order.
+    private let sealLock = Lock()
     private var durabilityWaiters: [(offset: Int64, done: DurabilityCallback)] = []
     private var dataWaiters: [UInt64: DataWaiter] = [:]
     /// Waiters whose deadline passed before they registered: they must not register any more.
@@ -265,10 +271,32 @@ public final class Partition: @unchecked Sendable {
         try self.roll()
     }
 
+    /// What sealing a rolled segment takes beyond its data sync: its reservation given back, its
+    /// indexes and the producer state at its end written, then the recovery point moved past it.
+    struct PendingSeal {
+        var segment: Segment
+        /// The offset the segment ends at: the next segment's base.
+        var end: Int64
+        /// Producer state as of `end`.
+        var producerSnapshot: [UInt8]
+    }
+
     /// Closes the active segment and opens a new one at the log end offset. Lock held.
+    ///
+    /// Under group commit only the new segment is made here; the next flush syncs the old one and
+    /// seals it (`PendingSeal`), off the append path. Sealing takes a dozen fsyncs (data, three
+    /// indexes, a snapshot, the recovery point and their directory), which under load held appends
+    /// to every partition rolling at once for up to a tenth of a second. Other policies seal here.
     func roll() throws(SluiceError) {
         let old = self.activeSegment
         let newBase = old.nextOffset
+        if case .groupCommit = self.durability {
+            let segment = try Segment(creatingIn: self.directory, baseOffset: newBase)
+            old.sealPending = true
+            self.pendingSeals.append(PendingSeal(segment: old, end: newBase, producerSnapshot: self.producerState.snapshotBytes))
+            self.segments.append(segment)
+            return
+        }
         do throws(SluiceError) {
             try old.file.sync()
         } catch {
@@ -288,11 +316,16 @@ public final class Partition: @unchecked Sendable {
         self.removeOldSnapshots()
     }
 
+    /// Lock held.
     func writeRecoveryPoint(_ offset: Int64) throws(SluiceError) {
+        try self.writeRecoveryPointFile(offset)
+        self.recoveryPoint = offset
+    }
+
+    private func writeRecoveryPointFile(_ offset: Int64) throws(SluiceError) {
         var bytes: [UInt8] = []
         appendBigEndian(offset, to: &bytes)
         try FileSystem.writeAtomically(bytes, to: self.directory + "/" + Self.recoveryPointFile)
-        self.recoveryPoint = offset
     }
 
     func writeLogStartOffset() throws(SluiceError) {
@@ -319,41 +352,94 @@ public final class Partition: @unchecked Sendable {
 
     /// Syncs every segment written since the last flush and publishes the new durable offset.
     public func flush() throws(SluiceError) {
-        try self.flushLock.withLock { () throws(SluiceError) in
-            let (target, toSync) = try self.lock.withLock { () throws(SluiceError) -> (Int64, [(segment: Segment, byteCount: Int64)]) in
-                if let failure = self.failure { throw failure }
-                let dirty = self.segments.filter(\.isDirty)
-                for segment in dirty { segment.isDirty = false }
-                return (self.activeSegment.nextOffset, dirty.map { ($0, $0.byteCount) })
+        try self.flushLock.withLock { () throws(SluiceError) in try self.syncAndPublish() }
+        // The data is durable and acknowledged: a seal that fails is no sync failure. It stays
+        // queued for the next flush (or `sealPendingSegments`), and the segment stays out of
+        // retention's and compaction's way until then.
+        try? self.sealSynced()
+    }
+
+    /// Seals what rolls left unsealed, its data synced first: for retention, delete-records and
+    /// compaction, which leave unsealed segments alone, and for close.
+    func sealPendingSegments() throws(SluiceError) {
+        guard self.lock.withLock({ self.segments.contains(where: \.sealPending) }) else { return }
+        try self.flushLock.withLock { () throws(SluiceError) in try self.syncAndPublish() }
+        try self.sealSynced()
+    }
+
+    /// Syncs, publishes the durable offset and answers its waiters. Flush lock held.
+    private func syncAndPublish() throws(SluiceError) {
+        let (target, toSync, seals) = try self.lock.withLock { () throws(SluiceError) -> (Int64, [(segment: Segment, byteCount: Int64)], [PendingSeal]) in
+            if let failure = self.failure { throw failure }
+            let dirty = self.segments.filter(\.isDirty)
+            for segment in dirty { segment.isDirty = false }
+            defer { self.pendingSeals = [] }
+            return (self.activeSegment.nextOffset, dirty.map { ($0, $0.byteCount) }, self.pendingSeals)
+        }
+        if !toSync.isEmpty { self.lock.withLock { self.syncRounds += 1 } }
+        do throws(SluiceError) {
+            for (segment, _) in toSync { try segment.file.sync() }
+            // Segments made by the rolls since the last flush: their names must be durable
+            // before any of their data is called so.
+            if !seals.isEmpty { try FileSystem.syncDirectory(self.directory) }
+        } catch {
+            let waiters = self.lock.withLock { self.recordSyncFailure(error) }
+            for waiter in waiters { waiter(.failure(error)) }
+            throw error
+        }
+        var ready: [DurabilityCallback] = []
+        var wake: [CheckedContinuation<Void, Never>] = []
+        self.lock.withLock {
+            // Waiters are answered up to the durable offset even when this flush did not move it:
+            // a roll moves it too (it syncs the old segment) without answering anyone.
+            let advanced = target > self.durableOffset
+            self.durableOffset = max(self.durableOffset, target)
+            let durable = self.durableOffset
+            self.durabilityWaiters.removeAll { waiter in
+                guard waiter.offset <= durable else { return false }
+                ready.append(waiter.done)
+                return true
             }
-            if !toSync.isEmpty { self.lock.withLock { self.syncRounds += 1 } }
+            if advanced { wake = self.takeSatisfiedDataWaiters() }
+        }
+        if !seals.isEmpty { self.lock.withLock { self.syncedSeals.append(contentsOf: seals) } }
+        for done in ready { done(.success(())) }
+        for continuation in wake { continuation.resume() }
+        // After the waiters are answered: neither dropping clean pages nor sealing is part of
+        // durability, and a producer waiting for its acknowledgement need not wait for them.
+        if let tailBytes = self.pageCacheTailBytes { Self.dropSyncedPages(toSync, keepingTailBytes: tailBytes) }
+    }
+
+    /// Seals rolled segments whose data a flush synced, oldest first: what `roll` leaves to the
+    /// flush. One that fails is kept, with those after it, for the next flush.
+    private func sealSynced() throws(SluiceError) {
+        try self.sealLock.withLock { () throws(SluiceError) in
+            let seals = self.lock.withLock { () -> [PendingSeal] in
+                defer { self.syncedSeals = [] }
+                return self.syncedSeals
+            }
+            try self.seal(seals)
+        }
+    }
+
+    /// Seal lock held.
+    private func seal(_ seals: [PendingSeal]) throws(SluiceError) {
+        for (index, seal) in seals.enumerated() {
             do throws(SluiceError) {
-                for (segment, _) in toSync { try segment.file.sync() }
+                seal.segment.releaseReservedSpace()
+                try seal.segment.persistIndexes()
+                try FileSystem.writeAtomically(seal.producerSnapshot, to: self.directory + "/" + ProducerStateManager.snapshotFileName(seal.end))
+                // Only once the segment's indexes are written may a restart trust them.
+                try self.writeRecoveryPointFile(seal.end)
             } catch {
-                let waiters = self.lock.withLock { self.recordSyncFailure(error) }
-                for waiter in waiters { waiter(.failure(error)) }
+                self.lock.withLock { self.syncedSeals.insert(contentsOf: seals[index...], at: 0) }
                 throw error
             }
-            var ready: [DurabilityCallback] = []
-            var wake: [CheckedContinuation<Void, Never>] = []
             self.lock.withLock {
-                // Waiters are answered up to the durable offset even when this flush did not move it:
-                // a roll moves it too (it syncs the old segment) without answering anyone.
-                let advanced = target > self.durableOffset
-                self.durableOffset = max(self.durableOffset, target)
-                let durable = self.durableOffset
-                self.durabilityWaiters.removeAll { waiter in
-                    guard waiter.offset <= durable else { return false }
-                    ready.append(waiter.done)
-                    return true
-                }
-                if advanced { wake = self.takeSatisfiedDataWaiters() }
+                self.recoveryPoint = seal.end
+                seal.segment.sealPending = false
             }
-            for done in ready { done(.success(())) }
-            for continuation in wake { continuation.resume() }
-            // After the waiters are answered: dropping clean pages is no part of durability, and a
-            // producer waiting for its acknowledgement need not wait for it too.
-            if let tailBytes = self.pageCacheTailBytes { Self.dropSyncedPages(toSync, keepingTailBytes: tailBytes) }
+            self.removeOldSnapshots()
         }
     }
 
@@ -451,6 +537,9 @@ public final class Partition: @unchecked Sendable {
         guard !alreadyClosed else { return }
         var flushError: SluiceError?
         do { try self.flush() } catch { flushError = error }
+        // Also after a failed flush: a seal under way on the flusher's thread ends before the
+        // partition's files are left to the caller (a topic deletion removes them).
+        do { try self.sealSynced() } catch { flushError = flushError ?? error }
         let (wake, failed): ([CheckedContinuation<Void, Never>], [DurabilityCallback]) = try self.lock.withLock { () throws(SluiceError) in
             if self.failure == nil && flushError == nil {
                 try self.activeSegment.persistIndexes()

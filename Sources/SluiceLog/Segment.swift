@@ -24,6 +24,9 @@ final class Segment: @unchecked Sendable {
     let openedAt = currentTimeMillis()
     /// Whether bytes were written since the last fsync.
     var isDirty = false
+    /// Rolled, with its indexes not yet persisted (`Partition.PendingSeal`): retention and compaction
+    /// leave it alone until the flush that seals it is done.
+    var sealPending = false
     /// Bytes from the start that drop-behind removed from the page cache (flush lock).
     var cacheDroppedBytes: Int64 = 0
     /// Where the disk blocks reserved ahead of the writes end (`reserveSpace`); 0 when none are.

@@ -39,11 +39,11 @@ import _SluiceTestSupport
             let busy = try Self.usage(first)
             #expect(busy.allocated - busy.size >= Int64(Self.stepBytes) - 1024 * 1024,
                     "a busy segment holds about a step reserved past its end: \(busy)")
-            // Roll: the first segment is closed and its reservation given back.
+            // Roll, then the flush that seals the first segment (group commit): its reservation is given back.
             while partition.segmentCount < 2 { try append() }
+            try partition.flush()
             let rolled = try Self.usage(first)
             #expect(rolled.allocated - rolled.size < 64 * 1024, "a rolled segment keeps no reservation: \(rolled)")
-            try partition.flush()
             let records = try readAll(partition)
             #expect(records.count == appended * 64)
             #expect(records.last?.valueString?.hasPrefix("\(appended - 1)-63-") == true)
@@ -86,6 +86,7 @@ import _SluiceTestSupport
             // A batch of about 0.9 MiB does not fit the segment's 16 MiB: it rolls first.
             _ = try again.append(Batches.strings((0..<240).map { "big-\($0)-" + value }))
             #expect(again.segmentCount == 2)
+            try again.flush()
             let rolled = try Self.usage(segment)
             #expect(rolled.allocated - rolled.size < 64 * 1024, "a rolled segment keeps no reservation, not even an earlier process's: \(rolled)")
             #expect(rolled.size == left.size)
