@@ -90,11 +90,11 @@ struct ConnectionFlow {
     /// The response of a started request, decided.
     mutating func decide(_ number: RequestNumber, _ decided: Decided) {
         guard !self.isClosing, number >= self.firstNumber else { return }
-        let index = Int(number - self.firstNumber)
-        precondition(index < self.responses.count, "a response decided for a request never started")
-        precondition(self.responses[self.responses.index(self.responses.startIndex, offsetBy: index)] == nil,
-                     "a response decided twice")
-        self.responses[self.responses.index(self.responses.startIndex, offsetBy: index)] = decided
+        let offset = Int(number - self.firstNumber)
+        precondition(offset < self.responses.count, "a response decided for a request never started")
+        let index = self.responses.index(self.responses.startIndex, offsetBy: offset)
+        precondition(self.responses[index] == nil, "a response decided twice")
+        self.responses[index] = decided
     }
 
     /// What to do next, or nil while the first response is undecided (or the socket is full).

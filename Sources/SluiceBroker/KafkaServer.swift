@@ -37,11 +37,9 @@ extension PendingResponse {
     /// decides it (a slot's) or on the task's executor once the task ends.
     func whenDecided(_ body: @escaping @Sendable (ConnectionFlow.Decided) -> Void) {
         switch self {
-        case .none: body(.none)
-        case .ready(let frame): body(.ready(frame))
-        case .close(let reason): body(.close(reason: reason))
         case .awaiting(let slot): slot.whenFulfilled { $0.whenDecided(body) }
         case .later(let task): Task { await task.value.whenDecided(body) }
+        case .none, .ready, .close: body(self.decidedNow!)
         }
     }
 
@@ -162,12 +160,7 @@ final class KafkaServer: Sendable {
                 }
             }
         } onCancel: {
-            let (server, connections) = self.channels.withLockedValue { state in
-                state.draining = true
-                return (state.server, Array(state.connections.values))
-            }
-            server?.close(promise: nil)
-            for connection in connections { connection.close(promise: nil) }
+            for connection in self.stopAccepting() { connection.close(promise: nil) }
         }
     }
 
@@ -202,14 +195,19 @@ final class KafkaServer: Sendable {
     /// Stops accepting connections and stops reading new requests on the open ones; requests already
     /// read are answered, then each connection closes and `run` returns.
     func drain() {
+        for channel in self.stopAccepting() {
+            // Half-close: the handler sees the input end and still answers what it read.
+            channel.close(mode: .input, promise: nil)
+        }
+    }
+
+    /// Closes the listener and refuses connections from now on: the open ones, for the caller to close.
+    private func stopAccepting() -> [any Channel] {
         let (server, connections) = self.channels.withLockedValue { state -> ((any Channel)?, [any Channel]) in
             state.draining = true
             return (state.server, Array(state.connections.values))
         }
         server?.close(promise: nil)
-        for channel in connections {
-            // Half-close: the handler sees the input end and still answers what it read.
-            channel.close(mode: .input, promise: nil)
-        }
+        return connections
     }
 }

@@ -305,9 +305,7 @@ public final class Partition: @unchecked Sendable {
             throw error
         }
         old.isDirty = false
-        old.releaseReservedSpace()
-        try old.persistIndexes()
-        try FileSystem.writeAtomically(self.producerState.snapshotBytes, to: self.directory + "/" + ProducerStateManager.snapshotFileName(newBase))
+        try self.writeSealFiles(PendingSeal(segment: old, end: newBase, producerSnapshot: self.producerState.snapshotBytes))
         let segment = try Segment(creatingIn: self.directory, baseOffset: newBase)
         self.segments.append(segment)
         try FileSystem.syncDirectory(self.directory)
@@ -422,13 +420,19 @@ public final class Partition: @unchecked Sendable {
         }
     }
 
+    /// A rolled segment's own part of its seal, its data synced: the reservation given back, its
+    /// indexes and the producer state at its end written. The recovery point follows.
+    private func writeSealFiles(_ seal: PendingSeal) throws(SluiceError) {
+        seal.segment.releaseReservedSpace()
+        try seal.segment.persistIndexes()
+        try FileSystem.writeAtomically(seal.producerSnapshot, to: self.directory + "/" + ProducerStateManager.snapshotFileName(seal.end))
+    }
+
     /// Seal lock held.
     private func seal(_ seals: [PendingSeal]) throws(SluiceError) {
         for (index, seal) in seals.enumerated() {
             do throws(SluiceError) {
-                seal.segment.releaseReservedSpace()
-                try seal.segment.persistIndexes()
-                try FileSystem.writeAtomically(seal.producerSnapshot, to: self.directory + "/" + ProducerStateManager.snapshotFileName(seal.end))
+                try self.writeSealFiles(seal)
                 // Only once the segment's indexes are written may a restart trust them.
                 try self.writeRecoveryPointFile(seal.end)
             } catch {

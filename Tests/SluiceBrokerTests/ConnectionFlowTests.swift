@@ -7,6 +7,14 @@ import Testing
 @Suite struct ConnectionFlowTests {
     private static func frame(_ byte: UInt8) -> ByteBuffer { ByteBuffer(bytes: [byte]) }
 
+    /// Reads frames 0..<count and starts as many as the flow lets start, none decided: their numbers.
+    private static func readAndStart(_ count: UInt8, _ flow: inout ConnectionFlow) -> [ConnectionFlow.RequestNumber] {
+        for byte in UInt8(0)..<count { flow.frameRead(Self.frame(byte)) }
+        var numbers: [ConnectionFlow.RequestNumber] = []
+        while flow.nextFrameToStart() != nil { numbers.append(flow.started(nil)) }
+        return numbers
+    }
+
     /// The frames written until the flow has nothing more to give, and whether it then closes.
     private static func drain(_ flow: inout ConnectionFlow) -> (written: [UInt8], close: String??) {
         var written: [UInt8] = []
@@ -21,9 +29,7 @@ import Testing
 
     @Test func responsesLeaveInRequestOrderWhateverOrderTheyAreDecidedIn() {
         var flow = ConnectionFlow(requestsInFlightMax: 8)
-        for byte in UInt8(0)..<5 { flow.frameRead(Self.frame(byte)) }
-        var numbers: [ConnectionFlow.RequestNumber] = []
-        while flow.nextFrameToStart() != nil { numbers.append(flow.started(nil)) }
+        let numbers = Self.readAndStart(5, &flow)
         #expect(numbers.count == 5)
         flow.decide(numbers[3], .ready(Self.frame(3)))
         flow.decide(numbers[1], .ready(Self.frame(1)))
@@ -41,9 +47,7 @@ import Testing
 
     @Test func atMostTheBoundIsStartedAndTheNextStartsOnceTheFirstResponseLeaves() {
         var flow = ConnectionFlow(requestsInFlightMax: 2)
-        for byte in UInt8(0)..<3 { flow.frameRead(Self.frame(byte)) }
-        var numbers: [ConnectionFlow.RequestNumber] = []
-        while flow.nextFrameToStart() != nil { numbers.append(flow.started(nil)) }
+        var numbers = Self.readAndStart(3, &flow)
         #expect(numbers.count == 2)
         #expect(flow.requestsInFlight == 2)
         #expect(!flow.wantsRead)
