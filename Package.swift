@@ -80,6 +80,7 @@ let package = Package(
         .target(
             name: "SluiceBroker",
             dependencies: [
+                "CSluiceMalloc",
                 "SluiceCore",
                 "SluiceLog",
                 "SluiceKafkaProtocol",
@@ -141,7 +142,6 @@ let package = Package(
         .executableTarget(
             name: "sluice",
             dependencies: [
-                "CSluiceMalloc",
                 "SluiceJSON",
                 "SluiceStreams",
                 "SluiceNexmark",

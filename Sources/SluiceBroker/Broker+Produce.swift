@@ -53,6 +53,9 @@ extension Broker {
         }
         let slot = ResponseSlot()
         let unfinished = response
+        // Not the frame: its buffer (a request of up to a MiB) is let go once the lanes have appended
+        // its batches, rather than on the thread that answers, after the sync.
+        let (version, correlationId) = (frame.apiVersion, frame.correlationId)
         completion.endSetup { outcomes in
             // With acks=0 no answer, but the connection still waits for the appends in its turn, so
             // that its requests in flight (`KafkaServer.requestsInFlightMax`) bound what the lanes hold.
@@ -72,7 +75,7 @@ extension Broker {
                 }
                 response.responses[outcome.topic].partitionResponses[outcome.partition] = partitionResponse
             }
-            do { slot.fulfill(.ready(try self.respond(response, to: frame))) } catch {
+            do { slot.fulfill(.ready(try self.respond(response, version: version, correlationId: correlationId))) } catch {
                 slot.fulfill(.close(reason: "cannot encode a produce response: \(error)"))
             }
         }

@@ -130,8 +130,14 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
 
     /// The response frame for `frame`.
     func respond<Message: KafkaMessage>(_ response: Message, to frame: KafkaRequestFrame) throws(KafkaProtocolError) -> ByteBuffer {
+        try self.respond(response, version: frame.apiVersion, correlationId: frame.correlationId)
+    }
+
+    /// The response frame for a request of `version` numbered `correlationId`: for an answer decided
+    /// later, which need not keep the request's frame (and the buffer it slices) until then.
+    func respond<Message: KafkaMessage>(_ response: Message, version: Int16, correlationId: Int32) throws(KafkaProtocolError) -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: 256)
-        try KafkaResponseFrame.write(response, version: frame.apiVersion, correlationId: frame.correlationId, into: &buffer)
+        try KafkaResponseFrame.write(response, version: version, correlationId: correlationId, into: &buffer)
         return buffer
     }
 
