@@ -23,6 +23,10 @@ public struct BrokerConfig: Sendable {
     public var frameBytesMax = 100 * 1024 * 1024
     /// Fetch responses are cut at this many bytes whatever the client asks (fetch.max.bytes).
     public var fetchResponseBytesMax: Int32 = 55 * 1024 * 1024
+    /// A connection that moves no bytes for this long, with no request the broker still works on,
+    /// is closed (connections.max.idle.ms): a client gone silent, or one that never reads its
+    /// responses, holds nothing for ever. Nil: never closed for being idle.
+    public var connectionsMaxIdleMs: Int64? = 600_000
     public var log = LogOptions()
 
     public init() {}

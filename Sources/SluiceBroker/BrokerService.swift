@@ -24,7 +24,8 @@ public enum BrokerService {
         for report in log.recoveryReports { logger.warning("recovery truncated corrupt data: \(report)") }
         let clusterId = try Self.clusterId(dataDirectory)
         let broker = try await Broker(log: log, config: config, clusterId: clusterId, logger: logger)
-        let server = KafkaServer(host: config.listenHost, port: config.listenPort, processor: broker, frameBytesMax: config.frameBytesMax, logger: logger)
+        let server = KafkaServer(host: config.listenHost, port: config.listenPort, processor: broker, frameBytesMax: config.frameBytesMax,
+                                 connectionIdleLimit: config.connectionsMaxIdleMs.map { .milliseconds($0) }, logger: logger)
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in

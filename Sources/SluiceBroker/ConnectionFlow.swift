@@ -50,6 +50,16 @@ struct ConnectionFlow {
     /// Started requests not answered yet.
     var requestsInFlight: Int { self.responses.count }
 
+    /// Whether the broker still works on a started request (its response undecided): a long poll,
+    /// a join waiting for the group, an append waiting for its sync. The connection is not idle
+    /// then, however long the client stays silent.
+    var awaitsBroker: Bool {
+        self.responses.contains { response in
+            guard case .some = response else { return true }
+            return false
+        }
+    }
+
     /// Whether to read more from the socket: nothing waits to start or to be written.
     var wantsRead: Bool {
         !self.inputEnded && !self.isClosing && self.isWritable && self.waitingFrames.isEmpty
@@ -118,5 +128,23 @@ struct ConnectionFlow {
             return .close(reason: nil)
         }
         return nil
+    }
+}
+
+extension ConnectionFlow {
+    /// What an idle check finds (connections.max.idle.ms).
+    enum IdleVerdict: Equatable {
+        /// Nothing moved for the limit and the broker owes nothing: close.
+        case idle
+        /// Look again then.
+        case checkAt(NIODeadline)
+    }
+
+    /// Whether a connection whose bytes last moved at `lastActivity` is idle at `now`: no activity
+    /// for `limit`, and no request the broker still works on (the wait then counts from `now`).
+    func idleVerdict(lastActivity: NIODeadline, now: NIODeadline, limit: TimeAmount) -> IdleVerdict {
+        if self.awaitsBroker { return .checkAt(now + limit) }
+        let expiry = lastActivity + limit
+        return now >= expiry ? .idle : .checkAt(expiry)
     }
 }

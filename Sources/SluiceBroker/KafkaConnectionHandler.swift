@@ -29,35 +29,49 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     /// the call then only asks the running `advance` for another round.
     private var isAdvancing = false
     private var advanceAgain = false
+    /// connections.max.idle.ms; nil: never closed for being idle.
+    private let idleLimit: TimeAmount?
+    /// When bytes last moved: a frame read, a write the socket took, the socket taking writes again.
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: Scheduled<Void>?
 
-    init(processor: any RequestProcessor, connection: ConnectionContext, requestsInFlightMax: Int, logger: Logger) {
+    init(processor: any RequestProcessor, connection: ConnectionContext, requestsInFlightMax: Int,
+         idleLimit: TimeAmount?, logger: Logger) {
         self.flow = ConnectionFlow(requestsInFlightMax: requestsInFlightMax)
         self.processor = processor
         self.connection = connection
+        self.idleLimit = idleLimit
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.flow.isWritable = context.channel.isWritable
+        if let limit = self.idleLimit { self.scheduleIdleCheck(at: .now() + limit, context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.idleLimit != nil { self.lastActivity = .now() }
         self.flow.frameRead(Self.unwrapInboundIn(data))
         self.advance(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.flow.close()
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
         context.fireChannelInactive()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.flow.isWritable = context.channel.isWritable
+        if self.idleLimit != nil, self.flow.isWritable { self.lastActivity = .now() }
         self.advance(context)
         context.fireChannelWritabilityChanged()
     }
@@ -127,7 +141,12 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
                 }
             }
         }
-        if wrote { context.flush() }
+        if wrote {
+            // Written into a socket that takes more: the client reads. Writes piling up behind a
+            // full socket are no activity, so that a client that never reads is found idle.
+            if self.idleLimit != nil, context.channel.isWritable { self.lastActivity = .now() }
+            context.flush()
+        }
         if self.readHeld, self.flow.wantsRead {
             self.readHeld = false
             context.read()
@@ -152,6 +171,27 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         guard let context = self.context else { return }
         self.flow.decide(number, decided)
         self.advance(context)
+    }
+
+    private func scheduleIdleCheck(at deadline: NIODeadline, _ context: ChannelHandlerContext) {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.idleCheck = context.eventLoop.scheduleTask(deadline: deadline) { handler.value.checkIdle() }
+    }
+
+    /// Closes the connection if nothing moved for the idle limit and the broker owes it nothing
+    /// (Kafka's connections.max.idle.ms); otherwise looks again when it next could be.
+    private func checkIdle() {
+        self.idleCheck = nil
+        guard let context = self.context, let limit = self.idleLimit, !self.flow.isClosing else { return }
+        switch self.flow.idleVerdict(lastActivity: self.lastActivity, now: .now(), limit: limit) {
+        case .checkAt(let deadline):
+            self.scheduleIdleCheck(at: deadline, context)
+        case .idle:
+            self.logger.info("closing connection from \(self.connection.remoteAddress): idle for \(limit.nanoseconds / 1_000_000) ms (connections.max.idle.ms)")
+            // Writes still waiting for a client that does not read are dropped with the connection.
+            self.flow.close()
+            context.close(promise: nil)
+        }
     }
 
     /// Closes once the writes before are sent (a close fails writes still pending).

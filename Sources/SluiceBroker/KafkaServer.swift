@@ -120,14 +120,17 @@ final class KafkaServer: Sendable {
     private let processor: any RequestProcessor
     private let logger: Logger
     private let frameBytesMax: Int
+    /// connections.max.idle.ms (`KafkaConnectionHandler`); nil: never.
+    private let connectionIdleLimit: TimeAmount?
     /// The listening channel and the open connections, for a graceful stop.
     private let channels = NIOLockedValueBox<(server: (any Channel)?, connections: [UInt64: any Channel], lastId: UInt64, draining: Bool)>((nil, [:], 0, false))
 
-    init(host: String, port: Int, processor: any RequestProcessor, frameBytesMax: Int, logger: Logger) {
+    init(host: String, port: Int, processor: any RequestProcessor, frameBytesMax: Int, connectionIdleLimit: TimeAmount?, logger: Logger) {
         self.host = host
         self.port = port
         self.processor = processor
         self.frameBytesMax = frameBytesMax
+        self.connectionIdleLimit = connectionIdleLimit
         self.logger = logger
     }
 
@@ -188,7 +191,8 @@ final class KafkaServer: Sendable {
         try channel.pipeline.syncOperations.addHandlers([
             KafkaFrameHandler(reader: reader),
             KafkaConnectionHandler(processor: self.processor, connection: context,
-                                   requestsInFlightMax: Self.requestsInFlightMax, logger: self.logger),
+                                   requestsInFlightMax: Self.requestsInFlightMax, idleLimit: self.connectionIdleLimit,
+                                   logger: self.logger),
         ])
     }
 

@@ -19,6 +19,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Delay before the first rebalance of a new group (milliseconds).") var groupInitialRebalanceDelayMs: Int64 = 3000
     @Option(help: "The longest transaction timeout a producer may ask for (milliseconds).") var transactionTimeoutMaxMs: Int32 = 900_000
     @Option(help: "The largest request accepted (bytes).") var requestBytesMax: Int = 100 * 1024 * 1024
+    @Option(help: "Close a connection that moves no bytes for this long while the broker owes it nothing (milliseconds; 0: never).")
+    var connectionsMaxIdleMs: Int64 = 600_000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel: String = "info"
     @Option(help: "A JSON file of connectors to run beside the broker (see docs/cdc-postgres.md).") var connectConfig: String?
 
@@ -29,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("--log-level '\(self.logLevel)' is not a level") }
         guard self.defaultPartitions >= 1 else { throw ValidationError("--default-partitions must be at least 1") }
+        guard self.connectionsMaxIdleMs >= 0 else { throw ValidationError("--connections-max-idle-ms cannot be negative") }
     }
 
     static func parseAddress(_ text: String) -> (host: String, port: Int)? {
@@ -55,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             config.groupInitialRebalanceDelayMs = self.groupInitialRebalanceDelayMs
             config.transactionTimeoutMsMax = self.transactionTimeoutMaxMs
             config.frameBytesMax = self.requestBytesMax
+            config.connectionsMaxIdleMs = self.connectionsMaxIdleMs == 0 ? nil : self.connectionsMaxIdleMs
             config.log = self.data.logOptions
             let advertisedPortSet = self.advertisedListener != nil
             let connectors = try self.connectConfig.map { try ConnectConfigFile.load($0) }?.postgresConfigurations() ?? []

@@ -10,7 +10,8 @@ import _SluiceTestSupport
 @testable import SluiceBroker
 
 /// A broker on an ephemeral port over a log in a temporary directory, for one test.
-func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) async throws -> Void) async throws {
+func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? = nil,
+                _ body: (KafkaClient, Log, Int) async throws -> Void) async throws {
     let directory = TemporaryDirectory(prefix: "sluice-broker")
     defer { directory.remove() }
     var options = LogOptions()
@@ -19,7 +20,8 @@ func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) as
     var config = BrokerConfig()
     config.groupInitialRebalanceDelayMs = 0
     let broker = try await Broker(log: log, config: config, clusterId: "test-cluster", logger: Logger(label: "test"))
-    let server = KafkaServer(host: "127.0.0.1", port: 0, processor: broker, frameBytesMax: frameBytesMax, logger: Logger(label: "test"))
+    let server = KafkaServer(host: "127.0.0.1", port: 0, processor: broker, frameBytesMax: frameBytesMax,
+                             connectionIdleLimit: connectionIdleLimit, logger: Logger(label: "test"))
     let (portStream, portContinuation) = AsyncStream<Int>.makeStream()
     let serving = Task { try await server.run { address in portContinuation.yield(address.port ?? 0) } }
     var ports = portStream.makeAsyncIterator()
@@ -168,6 +170,91 @@ func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) as
         }
     }
 
+    /// connections.max.idle.ms: a connection that sends nothing is closed once the limit passes,
+    /// one that keeps asking is not, and neither is one whose request the broker still works on.
+    @Test func silentConnectionsAreClosedOnceIdleAndBusyOnesAreNot() async throws {
+        try await withBroker(connectionIdleLimit: .milliseconds(300)) { _, log, port in
+            try log.createTopic("t", config: TopicConfig())
+            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler()) }
+                }
+            let silent = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+            let chatty = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+            let polling = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+            // A fetch that waits 2 s for data that never comes: the broker owes it an answer all along.
+            var fetch = FetchRequest()
+            fetch.replicaId = -1
+            fetch.maxWaitMs = 2_000
+            fetch.minBytes = 1
+            fetch.maxBytes = 1 << 20
+            fetch.topics = [.init(topic: "t", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])]
+            var frame = ByteBufferAllocator().buffer(capacity: 256)
+            try KafkaRequestFrame.write(fetch, version: 12, correlationId: 1, clientId: "poll", into: &frame)
+            try await polling.writeAndFlush(frame)
+            let start = ContinuousClock.now
+            for round in 0..<10 {
+                var request = ByteBufferAllocator().buffer(capacity: 64)
+                try KafkaRequestFrame.write(ApiVersionsRequest(), version: 3, correlationId: Int32(round), clientId: "chatty", into: &request)
+                try await chatty.writeAndFlush(request)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            // A second: past three idle limits.
+            #expect(try await brokerCloses(silent, within: .seconds(5)), "a silent connection stayed open")
+            #expect(chatty.isActive, "a connection that kept sending requests was closed")
+            #expect(polling.isActive, "a connection waiting on a long poll was closed")
+            #expect(ContinuousClock.now - start < .milliseconds(1_900), "the long poll should still be waiting")
+            // Once the poll is answered the broker owes it nothing, and it goes idle too.
+            #expect(try await brokerCloses(polling, within: .seconds(5)), "the connection stayed open after its long poll")
+            #expect(ContinuousClock.now - start >= .milliseconds(2_000))
+            chatty.close(promise: nil)
+        }
+    }
+
+    /// A client that sends requests and never reads their answers: the answers fill the socket, the
+    /// broker stops reading it, nothing moves, and the idle limit closes it instead of holding its
+    /// responses for ever.
+    @Test func aClientThatNeverReadsIsClosedOnceIdle() async throws {
+        try await withBroker(connectionIdleLimit: .milliseconds(300)) { _, log, port in
+            try log.createTopic("t", config: TopicConfig())
+            var random = SeededRandom()
+            let partition = try log.partition(TopicPartition("t", 0))
+            for _ in 0..<4 {
+                let values = (0..<900).map { _ in String(decoding: random.bytes(1_000).map { 0x41 + $0 % 26 }, as: UTF8.self) }
+                _ = try partition.append(Batches.strings(values))
+            }
+            let deaf = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .connect(host: "127.0.0.1", port: port).get()
+            var frames = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+            let requestCount = 8
+            for index in 0..<requestCount {
+                var fetch = FetchRequest()
+                fetch.replicaId = -1
+                fetch.maxBytes = 4 << 20
+                fetch.topics = [.init(topic: "t", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 4 << 20)])]
+                try KafkaRequestFrame.write(fetch, version: 12, correlationId: Int32(index), clientId: "deaf", into: &frames)
+            }
+            try await deaf.writeAndFlush(frames)
+            // Megabytes of answers wait unread well past the limit; then the client reads after all.
+            try await Task.sleep(for: .milliseconds(1_500))
+            let (responses, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            try await deaf.eventLoop.submit {
+                try deaf.pipeline.syncOperations.addHandlers([KafkaFrameHandler(), FrameCollector(continuation)])
+                deaf.read()
+                _ = deaf.setOption(.autoRead, value: true)
+            }.get()
+            let counting = Task {
+                var answered = 0
+                for await _ in responses { answered += 1 }
+                return answered
+            }
+            #expect(try await brokerCloses(deaf, within: .seconds(10)), "the broker kept a connection whose client never read")
+            // Closed before all were sent: the answers that did not fit the sockets were dropped.
+            #expect(await counting.value < requestCount)
+        }
+    }
+
     @Test func apiVersionsAdvertisesKafkaRangesAndFallsBackForUnknownVersions() async throws {
         try await withBroker { client, _, _ in
             let response = try await client.connection.send(ApiVersionsRequest(), version: 3, as: ApiVersionsResponse.self)
@@ -178,6 +265,19 @@ func withBroker(frameBytesMax: Int = 1 << 20, _ body: (KafkaClient, Log, Int) as
             #expect(try client.connection.version(of: .metadata) == 12)
         }
     }
+}
+
+/// Whether the broker closed `channel` within `limit`; the test closes it otherwise, so that no
+/// wait hangs.
+private func brokerCloses(_ channel: any Channel, within limit: TimeAmount) async throws -> Bool {
+    let timeout = channel.eventLoop.scheduleTask(in: limit) { () -> Bool in
+        channel.close(promise: nil)
+        return true
+    }
+    try? await channel.closeFuture.get()
+    timeout.cancel()
+    // A timeout cancelled before it ran (the broker closed first) fails its future.
+    return (try? await timeout.futureResult.get()) == nil
 }
 
 /// Passes each frame a test's connection reads to an async stream.

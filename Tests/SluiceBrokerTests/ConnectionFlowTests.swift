@@ -124,4 +124,26 @@ import Testing
         flow.decide(number, .ready(Self.frame(0)))
         #expect(flow.nextOutput() == nil)
     }
+
+    /// connections.max.idle.ms: idle once nothing moved for the limit, unless the broker still owes
+    /// an answer, which restarts the wait from now.
+    @Test func aConnectionIsIdleOnlyWhenNothingMovedAndNothingIsOwed() {
+        var flow = ConnectionFlow(requestsInFlightMax: 4)
+        let limit = TimeAmount.milliseconds(100)
+        let last = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        #expect(flow.idleVerdict(lastActivity: last, now: last + .milliseconds(40), limit: limit) == .checkAt(last + limit))
+        #expect(flow.idleVerdict(lastActivity: last, now: last + limit, limit: limit) == .idle)
+        flow.frameRead(Self.frame(0))
+        flow.frameRead(Self.frame(1))
+        _ = flow.nextFrameToStart()
+        let owed = flow.started(nil)
+        _ = flow.nextFrameToStart()
+        _ = flow.started(.ready(Self.frame(1)))
+        #expect(flow.awaitsBroker)
+        let late = last + .seconds(5)
+        #expect(flow.idleVerdict(lastActivity: last, now: late, limit: limit) == .checkAt(late + limit))
+        flow.decide(owed, .ready(Self.frame(0)))
+        #expect(!flow.awaitsBroker, "answered, even if not written yet")
+        #expect(flow.idleVerdict(lastActivity: last, now: late, limit: limit) == .idle)
+    }
 }
