@@ -45,12 +45,14 @@ let package = Package(
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]
         ),
         .target(name: "CSluiceMalloc"),
+        .target(name: "CSluiceThread"),
         .target(name: "CSluiceFile"),
         .target(name: "CSluiceSIMD"),
         .target(
             name: "SluiceCore",
             dependencies: [
                 "CSluiceCRC32C",
+                "CSluiceThread",
                 "CSluiceZlib",
                 "CSluiceDynamicCodecs",
                 .product(name: "NIOCore", package: "swift-nio"),

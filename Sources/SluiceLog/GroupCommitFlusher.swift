@@ -23,8 +23,12 @@ final class GroupCommitFlusher: @unchecked Sendable {
         self.interval = interval
         self.runningWorkers = workerCount
         for index in 0..<workerCount {
-            let thread = Thread { [self] in self.work() }
-            thread.name = "sluice-group-commit-\(index)"
+            let name = "sluice-sync-\(index)"
+            let thread = Thread { [self] in
+                nameCurrentThread(name)
+                self.work()
+            }
+            thread.name = name
             thread.start()
         }
     }

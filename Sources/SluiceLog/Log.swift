@@ -328,6 +328,7 @@ public final class Log: @unchecked Sendable {
 
 /// Runs retention and compaction every interval on its own thread.
 final class MaintenanceThread: @unchecked Sendable {
+    static let threadName = "sluice-maint"
     private let lock = Lock()
     private let condition = Condition()
     private var isStopping = false
@@ -336,6 +337,7 @@ final class MaintenanceThread: @unchecked Sendable {
     init(log: Log, interval: Duration) {
         let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
         let thread = Thread { [self, weak log] in
+            nameCurrentThread(Self.threadName)
             while true {
                 let stopping = self.lock.withLock { () -> Bool in
                     if !self.isStopping { self.lock.wait(on: self.condition, timeoutNanoseconds: nanoseconds) }
@@ -349,7 +351,7 @@ final class MaintenanceThread: @unchecked Sendable {
                 self.condition.broadcast()
             }
         }
-        thread.name = "sluice-maintenance"
+        thread.name = Self.threadName
         thread.start()
     }
 

@@ -172,41 +172,48 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
 
     /// connections.max.idle.ms: a connection that sends nothing is closed once the limit passes,
     /// one that keeps asking is not, and neither is one whose request the broker still works on.
+    /// Bounds hold under a loaded machine: closes are awaited, not timed, and the busy connection
+    /// is judged only if its own requests came closer together than the limit.
     @Test func silentConnectionsAreClosedOnceIdleAndBusyOnesAreNot() async throws {
-        try await withBroker(connectionIdleLimit: .milliseconds(300)) { _, log, port in
+        let limit = Duration.seconds(1)
+        try await withBroker(connectionIdleLimit: .seconds(1)) { _, log, port in
             try log.createTopic("t", config: TopicConfig())
             let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(KafkaFrameHandler()) }
                 }
-            let silent = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
-            let chatty = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
             let polling = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
-            // A fetch that waits 2 s for data that never comes: the broker owes it an answer all along.
+            // A fetch that waits 4 s for data that never comes: the broker owes it an answer all along.
+            let pollWait = Duration.seconds(4)
             var fetch = FetchRequest()
             fetch.replicaId = -1
-            fetch.maxWaitMs = 2_000
+            fetch.maxWaitMs = 4_000
             fetch.minBytes = 1
             fetch.maxBytes = 1 << 20
             fetch.topics = [.init(topic: "t", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])]
             var frame = ByteBufferAllocator().buffer(capacity: 256)
             try KafkaRequestFrame.write(fetch, version: 12, correlationId: 1, clientId: "poll", into: &frame)
             try await polling.writeAndFlush(frame)
-            let start = ContinuousClock.now
-            for round in 0..<10 {
+            let polled = ContinuousClock.now
+            let silent = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+            let chatty = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
+            var last = ContinuousClock.now
+            var widestGap = Duration.zero
+            for round in 0..<25 {
                 var request = ByteBufferAllocator().buffer(capacity: 64)
                 try KafkaRequestFrame.write(ApiVersionsRequest(), version: 3, correlationId: Int32(round), clientId: "chatty", into: &request)
                 try await chatty.writeAndFlush(request)
+                widestGap = max(widestGap, ContinuousClock.now - last)
+                last = ContinuousClock.now
                 try await Task.sleep(for: .milliseconds(100))
             }
-            // A second: past three idle limits.
-            #expect(try await brokerCloses(silent, within: .seconds(5)), "a silent connection stayed open")
-            #expect(chatty.isActive, "a connection that kept sending requests was closed")
-            #expect(polling.isActive, "a connection waiting on a long poll was closed")
-            #expect(ContinuousClock.now - start < .milliseconds(1_900), "the long poll should still be waiting")
-            // Once the poll is answered the broker owes it nothing, and it goes idle too.
-            #expect(try await brokerCloses(polling, within: .seconds(5)), "the connection stayed open after its long poll")
-            #expect(ContinuousClock.now - start >= .milliseconds(2_000))
+            if widestGap < limit * 0.8 {
+                #expect(chatty.isActive, "a connection that sent a request every 100 ms was closed")
+            }
+            #expect(try await brokerCloses(silent, within: .seconds(20)), "a silent connection stayed open")
+            // Once the poll is answered the broker owes it nothing, and it goes idle too; never before.
+            #expect(try await brokerCloses(polling, within: .seconds(30)), "the connection stayed open after its long poll")
+            #expect(ContinuousClock.now - polled >= pollWait, "a connection waiting on a long poll was closed")
             chatty.close(promise: nil)
         }
     }
@@ -215,7 +222,7 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
     /// broker stops reading it, nothing moves, and the idle limit closes it instead of holding its
     /// responses for ever.
     @Test func aClientThatNeverReadsIsClosedOnceIdle() async throws {
-        try await withBroker(connectionIdleLimit: .milliseconds(300)) { _, log, port in
+        try await withBroker(connectionIdleLimit: .seconds(1)) { _, log, port in
             try log.createTopic("t", config: TopicConfig())
             var random = SeededRandom()
             let partition = try log.partition(TopicPartition("t", 0))
@@ -237,7 +244,7 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
             }
             try await deaf.writeAndFlush(frames)
             // Megabytes of answers wait unread well past the limit; then the client reads after all.
-            try await Task.sleep(for: .milliseconds(1_500))
+            try await Task.sleep(for: .seconds(3))
             let (responses, continuation) = AsyncStream<ByteBuffer>.makeStream()
             try await deaf.eventLoop.submit {
                 try deaf.pipeline.syncOperations.addHandlers([KafkaFrameHandler(), FrameCollector(continuation)])

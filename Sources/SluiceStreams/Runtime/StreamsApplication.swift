@@ -140,11 +140,13 @@ public final class StreamsApplication: @unchecked Sendable {
                                              nextBatchId: nextBatchId, settings: self.settings, client: self.client, metrics: self.metrics))
         }
         for thread in self.threads {
+            let name = "sluice-stream-\(thread.index)"
             let osThread = Thread { [done] in
+                nameCurrentThread(name)
                 thread.run()
                 done.signal()
             }
-            osThread.name = "sluice-stream-\(thread.index)"
+            osThread.name = name
             osThread.stackSize = 8 << 20
             self.osThreads.append(osThread)
             osThread.start()

@@ -1,0 +1,13 @@
+import CSluiceThread
+
+/// The longest thread name Linux keeps (16 bytes with the terminating zero).
+public let threadNameBytesMax = 15
+
+/// Names the calling thread, as `top -H`, `perf` and `/proc/PID/task/*/comm` show it. Setting a
+/// Foundation `Thread`'s name before it starts does not reach the system on Linux: such a thread
+/// showed as the dispatch worker that created it. Names longer than `threadNameBytesMax` are cut.
+/// False if the system refused.
+@discardableResult
+public func nameCurrentThread(_ name: String) -> Bool {
+    csluice_name_current_thread(String(decoding: name.utf8.prefix(threadNameBytesMax), as: UTF8.self)) == 0
+}
