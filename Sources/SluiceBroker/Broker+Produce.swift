@@ -7,13 +7,15 @@ import SluiceLog
 
 extension Broker {
     /// Enqueues every partition's batches on its append lane now (in the connection's order; the
-    /// partitions of the request append in parallel) and answers per `acks`: 0 never, 1 once
+    /// partitions of the request append in parallel), the last one appended right here when its
+    /// lane is idle (`AppendLanes.runOrEnqueue`), and answers per `acks`: 0 never, 1 once
     /// appended, -1 once the appended data is durable.
     func produce(_ request: ProduceRequest, frame: KafkaRequestFrame) throws -> PendingResponse {
         var response = ProduceResponse()
         let acks = request.acks
         let completion = ProduceCompletion()
         let validAcks = acks == 0 || acks == 1 || acks == -1
+        var appends: [(TopicPartition, @Sendable () -> Void)] = []
         for topicData in request.topicData {
             var topicResponse = ProduceResponse.TopicProduceResponse(name: topicData.name)
             for partitionData in topicData.partitionData {
@@ -32,7 +34,7 @@ extension Broker {
                         let (topicIndex, partitionIndex) = (response.responses.count, topicResponse.partitionResponses.count)
                         let (records, transactionalId) = (partitionData.records, request.transactionalId)
                         completion.begin()
-                        self.appendLanes.enqueue(partition.topicPartition) {
+                        appends.append((partition.topicPartition, {
                             let result = Result { () throws -> AppendResult in try self.append(records, to: partition, transactionalId: transactionalId) }
                             let outcome = ProduceCompletion.Outcome(topic: topicIndex, partition: partitionIndex, result: result)
                             guard acks == -1, case .success(let appended) = result else { return completion.end(outcome) }
@@ -42,7 +44,7 @@ extension Broker {
                                 if case .failure(let error) = synced { durable.syncError = error }
                                 completion.end(durable)
                             }
-                        }
+                        }))
                     } catch {
                         self.refuse(&partitionResponse, topicData.name, partitionData.index, error)
                     }
@@ -50,6 +52,11 @@ extension Broker {
                 topicResponse.partitionResponses.append(partitionResponse)
             }
             response.responses.append(topicResponse)
+        }
+        // The others start on their lanes first, so that they append in parallel with the last.
+        if let last = appends.popLast() {
+            for (topicPartition, append) in appends { self.appendLanes.enqueue(topicPartition, append) }
+            self.appendLanes.runOrEnqueue(last.0, last.1)
         }
         let slot = ResponseSlot()
         let unfinished = response

@@ -193,8 +193,12 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
             fetch.topics = [.init(topic: "t", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])]
             var frame = ByteBufferAllocator().buffer(capacity: 256)
             try KafkaRequestFrame.write(fetch, version: 12, correlationId: 1, clientId: "poll", into: &frame)
-            try await polling.writeAndFlush(frame)
+            let connected = ContinuousClock.now
+            // A write that fails found the connection closed already: this test was held up past
+            // the limit, and the connection is not judged.
+            let pollSent = (try? await polling.writeAndFlush(frame)) != nil
             let polled = ContinuousClock.now
+            let pollJudged = pollSent && polled - connected < limit * 0.5
             let silent = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
             let chatty = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
             var last = ContinuousClock.now
@@ -202,9 +206,10 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
             for round in 0..<25 {
                 var request = ByteBufferAllocator().buffer(capacity: 64)
                 try KafkaRequestFrame.write(ApiVersionsRequest(), version: 3, correlationId: Int32(round), clientId: "chatty", into: &request)
-                try await chatty.writeAndFlush(request)
+                let sent = (try? await chatty.writeAndFlush(request)) != nil
                 widestGap = max(widestGap, ContinuousClock.now - last)
                 last = ContinuousClock.now
+                guard sent else { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
             if widestGap < limit * 0.8 {
@@ -212,8 +217,11 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
             }
             #expect(try await brokerCloses(silent, within: .seconds(20)), "a silent connection stayed open")
             // Once the poll is answered the broker owes it nothing, and it goes idle too; never before.
-            #expect(try await brokerCloses(polling, within: .seconds(30)), "the connection stayed open after its long poll")
-            #expect(ContinuousClock.now - polled >= pollWait, "a connection waiting on a long poll was closed")
+            let pollClosed = try await brokerCloses(polling, within: .seconds(30))
+            if pollJudged {
+                #expect(pollClosed, "the connection stayed open after its long poll")
+                #expect(ContinuousClock.now - polled >= pollWait, "a connection waiting on a long poll was closed")
+            }
             chatty.close(promise: nil)
         }
     }
@@ -242,7 +250,7 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
                 fetch.topics = [.init(topic: "t", partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 4 << 20)])]
                 try KafkaRequestFrame.write(fetch, version: 12, correlationId: Int32(index), clientId: "deaf", into: &frames)
             }
-            try await deaf.writeAndFlush(frames)
+            _ = try? await deaf.writeAndFlush(frames)
             // Megabytes of answers wait unread well past the limit; then the client reads after all.
             try await Task.sleep(for: .seconds(3))
             let (responses, continuation) = AsyncStream<ByteBuffer>.makeStream()

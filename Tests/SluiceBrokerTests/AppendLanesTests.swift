@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+import NIOConcurrencyHelpers
+import SluiceCore
+import Testing
+@testable import SluiceBroker
+
+/// Where a partition's appends run: on the caller's thread when nothing waits in the lane and the
+/// last append was quick, in the lane, in order, otherwise.
+@Suite struct AppendLanesTests {
+    private static let partition = TopicPartition("t", 0)
+
+    /// Runs `work` through `runOrEnqueue`: whether it ran on this thread.
+    private static func runOrEnqueue(_ lanes: AppendLanes, _ order: NIOLockedValueBox<[Int]>, _ number: Int,
+                                     sleepingMicroseconds: UInt32 = 0) -> Bool {
+        let caller = pthread_self()
+        let ranHere = NIOLockedValueBox<Bool?>(nil)
+        lanes.runOrEnqueue(Self.partition) {
+            if sleepingMicroseconds > 0 { usleep(sleepingMicroseconds) }
+            order.withLockedValue { $0.append(number) }
+            ranHere.withLockedValue { $0 = pthread_equal(pthread_self(), caller) != 0 }
+        }
+        return ranHere.withLockedValue { $0 } ?? false
+    }
+
+    /// Waits until what the lane holds has run.
+    private static func drain(_ lanes: AppendLanes) async {
+        while !lanes.isIdle(Self.partition) { try? await Task.sleep(for: .milliseconds(1)) }
+    }
+
+    @Test func aLastAppendRunsHereOnlyWhenItsLaneIsIdleAndQuick() async {
+        let lanes = AppendLanes()
+        let order = NIOLockedValueBox<[Int]>([])
+        #expect(Self.runOrEnqueue(lanes, order, 1), "an idle lane: run on the caller's thread")
+        // Work waiting in the lane: the next append queues behind it, in order.
+        let gate = DispatchSemaphore(value: 0)
+        lanes.enqueue(Self.partition) {
+            gate.wait()
+            order.withLockedValue { $0.append(2) }
+        }
+        #expect(!Self.runOrEnqueue(lanes, order, 3), "a busy lane: queued behind its work")
+        gate.signal()
+        await Self.drain(lanes)
+        #expect(order.withLockedValue { $0 } == [1, 2, 3])
+        // A slow append sends the next to the lane; a quick one there brings them back.
+        let slowMicroseconds = UInt32(AppendLanes.inlineAppendNanosecondsMax / 1_000) * 3
+        #expect(Self.runOrEnqueue(lanes, order, 4, sleepingMicroseconds: slowMicroseconds))
+        #expect(!Self.runOrEnqueue(lanes, order, 5), "after a slow append: off the caller's thread")
+        await Self.drain(lanes)
+        #expect(Self.runOrEnqueue(lanes, order, 6), "quick again: back on the caller's thread")
+        #expect(order.withLockedValue { $0 } == [1, 2, 3, 4, 5, 6])
+    }
+}
