@@ -187,7 +187,8 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         case .checkAt(let deadline):
             self.scheduleIdleCheck(at: deadline, context)
         case .idle:
-            self.logger.info("closing connection from \(self.connection.remoteAddress): idle for \(limit.nanoseconds / 1_000_000) ms (connections.max.idle.ms)")
+            // An ordinary end of a connection, as in Kafka: not worth more than a debug line.
+            self.logger.debug("closing connection from \(self.connection.remoteAddress): idle for \(limit.nanoseconds / 1_000_000) ms (connections.max.idle.ms)")
             // Writes still waiting for a client that does not read are dropped with the connection.
             self.flow.close()
             context.close(promise: nil)
