@@ -12,26 +12,23 @@ import Synchronization
 /// waits in the lanes is bounded by the requests in flight per connection
 /// (`KafkaServer.requestsInFlightMax`), since each request's response (or, with acks=0, its turn
 /// in the connection's queue) waits for its appends.
+///
+/// A partition's work runs one piece at a time, in its lane or on a caller's thread
+/// (`runOrEnqueue`): the transaction coordinator's markers rely on it, since a batch's check
+/// against its transaction and its append must not straddle a marker.
 final class AppendLanes: Sendable {
-    /// An append that took longer sends the partition's next one to its lane, off the event loop,
-    /// until an append there is quick again: a disk that stalls (a slow fsync under a write, a
-    /// block reservation) stalls the event loop's other connections once, not at every request.
-    static let inlineAppendNanosecondsMax: UInt64 = 1_000_000
+    /// An append that took longer than this (a stalling disk, a block reservation)...
+    static let slowAppendNanosecondsDefault: UInt64 = 1_000_000
+    /// ...keeps every partition's appends off the callers' threads for this long, so that a slow
+    /// disk stalls an event loop once, not at every request of every partition.
+    static let slowBackoffNanosecondsDefault: UInt64 = 1_000_000_000
 
     private final class Lane: Sendable {
         let queue: DispatchQueue
         /// Work enqueued and not finished.
         let pending = Atomic<Int>(0)
-        /// The last append took longer than `inlineAppendNanosecondsMax`.
-        let lastWasSlow = Atomic<Bool>(false)
-
-        /// Runs `work`, noting whether it was slow.
-        func run(_ work: () -> Void) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            work()
-            let slow = DispatchTime.now().uptimeNanoseconds - start > AppendLanes.inlineAppendNanosecondsMax
-            self.lastWasSlow.store(slow, ordering: .relaxed)
-        }
+        /// Held while a piece of the partition's work runs, wherever it runs.
+        let running = Mutex<Void>(())
 
         init(_ topicPartition: TopicPartition) {
             self.queue = DispatchQueue(label: "sluice.append.\(topicPartition.topic)-\(topicPartition.partition)")
@@ -39,13 +36,23 @@ final class AppendLanes: Sendable {
     }
 
     private let lanes = NIOLockedValueBox<[TopicPartition: Lane]>([:])
+    private let slowAppendNanoseconds: UInt64
+    private let slowBackoffNanoseconds: UInt64
+    /// Until when (uptime nanoseconds) appends stay off the callers' threads.
+    private let slowUntil = Atomic<UInt64>(0)
+
+    init(slowAppendNanoseconds: UInt64 = AppendLanes.slowAppendNanosecondsDefault,
+         slowBackoffNanoseconds: UInt64 = AppendLanes.slowBackoffNanosecondsDefault) {
+        self.slowAppendNanoseconds = slowAppendNanoseconds
+        self.slowBackoffNanoseconds = slowBackoffNanoseconds
+    }
 
     /// Runs `work` after the work enqueued before it for `topicPartition`.
     func enqueue(_ topicPartition: TopicPartition, _ work: @escaping @Sendable () -> Void) {
-        Self.enqueue(work, on: self.lane(for: topicPartition))
+        self.enqueue(work, on: self.lane(for: topicPartition))
     }
 
-    /// Runs `work` on the calling thread if nothing waits in its lane and its last append was quick,
+    /// Runs `work` on the calling thread if nothing waits in its lane and no append was slow lately,
     /// or enqueues it behind what waits: a request's last partition is appended where the request
     /// was read, its bytes still in that core's cache, with no thread to wake (a sixth less broker
     /// CPU per MB under `scripts/bench-broker`'s produce load). The order holds: what a connection
@@ -53,23 +60,34 @@ final class AppendLanes: Sendable {
     /// meanwhile.
     func runOrEnqueue(_ topicPartition: TopicPartition, _ work: @escaping @Sendable () -> Void) {
         let lane = self.lane(for: topicPartition)
-        if lane.pending.load(ordering: .acquiring) == 0, !lane.lastWasSlow.load(ordering: .relaxed) {
-            lane.run(work)
+        if lane.pending.load(ordering: .acquiring) == 0,
+           DispatchTime.now().uptimeNanoseconds >= self.slowUntil.load(ordering: .relaxed) {
+            self.run(work, in: lane)
         } else {
-            Self.enqueue(work, on: lane)
+            self.enqueue(work, on: lane)
         }
     }
 
-    /// Whether nothing waits in the lane or runs there.
+    /// Whether nothing waits in the lane or runs there (work run on a caller's thread aside).
     func isIdle(_ topicPartition: TopicPartition) -> Bool {
         self.lane(for: topicPartition).pending.load(ordering: .acquiring) == 0
     }
 
-    private static func enqueue(_ work: @escaping @Sendable () -> Void, on lane: Lane) {
+    private func enqueue(_ work: @escaping @Sendable () -> Void, on lane: Lane) {
         lane.pending.add(1, ordering: .relaxed)
         lane.queue.async {
-            lane.run(work)
+            self.run(work, in: lane)
             lane.pending.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Runs one piece of the partition's work; a slow one starts the backoff.
+    private func run(_ work: () -> Void, in lane: Lane) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        lane.running.withLock { _ in work() }
+        let end = DispatchTime.now().uptimeNanoseconds
+        if end - start > self.slowAppendNanoseconds {
+            self.slowUntil.store(end + self.slowBackoffNanoseconds, ordering: .relaxed)
         }
     }
 

@@ -141,9 +141,11 @@ extension ConnectionFlow {
     }
 
     /// Whether a connection whose bytes last moved at `lastActivity` is idle at `now`: no activity
-    /// for `limit`, and no request the broker still works on (the wait then counts from `now`).
+    /// for `limit`, and no request the broker still works on (the wait then counts from `now`). A
+    /// closing connection owes nothing more: one whose last answers its client never reads is
+    /// idle too, rather than waiting for ever to send them before it closes.
     func idleVerdict(lastActivity: NIODeadline, now: NIODeadline, limit: TimeAmount) -> IdleVerdict {
-        if self.awaitsBroker { return .checkAt(now + limit) }
+        if self.awaitsBroker && !self.isClosing { return .checkAt(now + limit) }
         let expiry = lastActivity + limit
         return now >= expiry ? .idle : .checkAt(expiry)
     }

@@ -34,6 +34,10 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     /// When bytes last moved: a frame read, a write the socket took, the socket taking writes again.
     private var lastActivity = NIODeadline.now()
     private var idleCheck: Scheduled<Void>?
+    /// Bytes written and not yet taken by the socket at the last write or idle check: fewer at the
+    /// next check means the client reads (one large response drains without the socket turning
+    /// writable again until it is nearly sent).
+    private var bufferedAtLastCheck: Int?
 
     init(processor: any RequestProcessor, connection: ConnectionContext, requestsInFlightMax: Int,
          idleLimit: TimeAmount?, logger: Logger) {
@@ -146,6 +150,7 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
             // full socket are no activity, so that a client that never reads is found idle.
             if self.idleLimit != nil, context.channel.isWritable { self.lastActivity = .now() }
             context.flush()
+            if self.idleLimit != nil { self.bufferedAtLastCheck = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes) }
         }
         if self.readHeld, self.flow.wantsRead {
             self.readHeld = false
@@ -182,14 +187,19 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
     /// (Kafka's connections.max.idle.ms); otherwise looks again when it next could be.
     private func checkIdle() {
         self.idleCheck = nil
-        guard let context = self.context, let limit = self.idleLimit, !self.flow.isClosing else { return }
-        switch self.flow.idleVerdict(lastActivity: self.lastActivity, now: .now(), limit: limit) {
+        guard let context = self.context, let limit = self.idleLimit else { return }
+        let now = NIODeadline.now()
+        let buffered = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)
+        if let buffered, let before = self.bufferedAtLastCheck, buffered < before { self.lastActivity = now }
+        self.bufferedAtLastCheck = buffered
+        switch self.flow.idleVerdict(lastActivity: self.lastActivity, now: now, limit: limit) {
         case .checkAt(let deadline):
             self.scheduleIdleCheck(at: deadline, context)
         case .idle:
             // An ordinary end of a connection, as in Kafka: not worth more than a debug line.
             self.logger.debug("closing connection from \(self.connection.remoteAddress): idle for \(limit.nanoseconds / 1_000_000) ms (connections.max.idle.ms)")
-            // Writes still waiting for a client that does not read are dropped with the connection.
+            // Writes still waiting for a client that does not read are dropped with the connection,
+            // and so is a close waiting for them to be sent.
             self.flow.close()
             context.close(promise: nil)
         }

@@ -9,5 +9,11 @@ public let threadNameBytesMax = 15
 /// False if the system refused.
 @discardableResult
 public func nameCurrentThread(_ name: String) -> Bool {
-    csluice_name_current_thread(String(decoding: name.utf8.prefix(threadNameBytesMax), as: UTF8.self)) == 0
+    // Cut between characters, never inside one.
+    var cut = ""
+    for character in name {
+        guard cut.utf8.count + character.utf8.count <= threadNameBytesMax else { break }
+        cut.append(character)
+    }
+    return csluice_name_current_thread(cut) == 0
 }

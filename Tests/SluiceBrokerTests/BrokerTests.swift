@@ -145,7 +145,12 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
                     let value = "v\(index)"
                     produced.append(value)
                     let request = ProduceRequest(transactionalId: nil, acks: index % 2 == 0 ? 1 : -1, timeoutMs: 30_000, topicData: [
-                        .init(name: "t", partitionData: [.init(index: 0, records: Batches.strings([value]).buffer)]),
+                        // Two partitions: the first appended on its lane, the last on the event loop
+                        // when its lane is idle; each keeps the requests' order either way.
+                        .init(name: "t", partitionData: [
+                            .init(index: 0, records: Batches.strings([value]).buffer),
+                            .init(index: 1, records: Batches.strings([value + "b"]).buffer),
+                        ]),
                     ])
                     try KafkaRequestFrame.write(request, version: 9, correlationId: correlationId, clientId: "pipe", into: &frames)
                 }
@@ -167,6 +172,7 @@ func withBroker(frameBytesMax: Int = 1 << 20, connectionIdleLimit: TimeAmount? =
             try await channel.close()
             #expect(correlationIds == (0..<Int32(requestCount)).map { $0 })
             #expect(try readAll(try log.partition(TopicPartition("t", 0))).map(\.valueString) == produced)
+            #expect(try readAll(try log.partition(TopicPartition("t", 1))).map(\.valueString) == produced.map { $0 + "b" })
         }
     }
 

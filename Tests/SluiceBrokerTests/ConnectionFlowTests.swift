@@ -142,6 +142,9 @@ import Testing
         #expect(flow.awaitsBroker)
         let late = last + .seconds(5)
         #expect(flow.idleVerdict(lastActivity: last, now: late, limit: limit) == .checkAt(late + limit))
+        var closing = flow
+        closing.close()
+        #expect(closing.idleVerdict(lastActivity: last, now: late, limit: limit) == .idle, "a closing connection owes nothing more")
         flow.decide(owed, .ready(Self.frame(0)))
         #expect(!flow.awaitsBroker, "answered, even if not written yet")
         #expect(flow.idleVerdict(lastActivity: last, now: late, limit: limit) == .idle)

@@ -271,9 +271,11 @@ actor TransactionCoordinator {
                                                      producerEpoch: prepared.producerEpoch, timestamp: currentTimeMillis())
         for partition in prepared.partitions.sorted() {
             guard let target = try? self.log.partition(partition) else { continue }  // a deleted topic
-            // Through the partition's produce lane: a batch of this transaction already enqueued is
-            // appended before the marker, and one checked after it finds the transaction ended
-            // (the prepared state is stored above), so none lands behind the marker.
+            // Through the partition's produce lane, whose work runs one piece at a time wherever it
+            // runs (`AppendLanes`): a batch of this transaction already enqueued, or being checked
+            // and appended on an event loop, is appended before the marker, and one checked after
+            // it finds the transaction ended (the prepared state is stored above), so none lands
+            // behind the marker.
             let appended: Result<AppendResult, SluiceError> = await withCheckedContinuation { continuation in
                 self.appendLanes.enqueue(partition) {
                     continuation.resume(returning: Result { () throws(SluiceError) in try target.append(marker) })

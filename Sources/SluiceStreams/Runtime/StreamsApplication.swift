@@ -140,7 +140,8 @@ public final class StreamsApplication: @unchecked Sendable {
                                              nextBatchId: nextBatchId, settings: self.settings, client: self.client, metrics: self.metrics))
         }
         for thread in self.threads {
-            let name = "sluice-stream-\(thread.index)"
+            // Within the 15 bytes a thread name keeps up to stream thread 99.
+            let name = "sluice-stream\(thread.index)"
             let osThread = Thread { [done] in
                 nameCurrentThread(name)
                 thread.run()
