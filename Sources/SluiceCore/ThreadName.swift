@@ -1,4 +1,5 @@
 import CSluiceThread
+import Foundation
 
 /// The longest thread name Linux keeps (16 bytes with the terminating zero).
 public let threadNameBytesMax = 15
@@ -16,4 +17,14 @@ public func nameCurrentThread(_ name: String) -> Bool {
         cut.append(character)
     }
     return csluice_name_current_thread(cut) == 0
+}
+
+/// A thread, not started, that runs `body` under `name`, as both Foundation and the system see it.
+public func namedThread(_ name: String, _ body: @escaping @Sendable () -> Void) -> Thread {
+    let thread = Thread {
+        nameCurrentThread(name)
+        body()
+    }
+    thread.name = name
+    return thread
 }

@@ -23,13 +23,7 @@ final class GroupCommitFlusher: @unchecked Sendable {
         self.interval = interval
         self.runningWorkers = workerCount
         for index in 0..<workerCount {
-            let name = "sluice-sync-\(index)"
-            let thread = Thread { [self] in
-                nameCurrentThread(name)
-                self.work()
-            }
-            thread.name = name
-            thread.start()
+            namedThread("sluice-sync-\(index)") { [self] in self.work() }.start()
         }
     }
 

@@ -336,8 +336,7 @@ final class MaintenanceThread: @unchecked Sendable {
 
     init(log: Log, interval: Duration) {
         let nanoseconds = interval.components.seconds * 1_000_000_000 + interval.components.attoseconds / 1_000_000_000
-        let thread = Thread { [self, weak log] in
-            nameCurrentThread(Self.threadName)
+        let thread = namedThread(Self.threadName) { [self, weak log] in
             while true {
                 let stopping = self.lock.withLock { () -> Bool in
                     if !self.isStopping { self.lock.wait(on: self.condition, timeoutNanoseconds: nanoseconds) }
@@ -351,7 +350,6 @@ final class MaintenanceThread: @unchecked Sendable {
                 self.condition.broadcast()
             }
         }
-        thread.name = Self.threadName
         thread.start()
     }
 

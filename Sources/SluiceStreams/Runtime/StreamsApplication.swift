@@ -141,13 +141,10 @@ public final class StreamsApplication: @unchecked Sendable {
         }
         for thread in self.threads {
             // Within the 15 bytes a thread name keeps up to stream thread 99.
-            let name = "sluice-stream\(thread.index)"
-            let osThread = Thread { [done] in
-                nameCurrentThread(name)
+            let osThread = namedThread("sluice-stream\(thread.index)") { [done] in
                 thread.run()
                 done.signal()
             }
-            osThread.name = name
             osThread.stackSize = 8 << 20
             self.osThreads.append(osThread)
             osThread.start()
