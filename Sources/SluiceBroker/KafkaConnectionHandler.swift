@@ -56,26 +56,24 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
-        self.idleCheck?.cancel()
-        self.idleCheck = nil
+        self.cancelIdleCheck()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if self.idleLimit != nil { self.lastActivity = .now() }
+        self.noteActivity()
         self.flow.frameRead(Self.unwrapInboundIn(data))
         self.advance(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.flow.close()
-        self.idleCheck?.cancel()
-        self.idleCheck = nil
+        self.cancelIdleCheck()
         context.fireChannelInactive()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         self.flow.isWritable = context.channel.isWritable
-        if self.idleLimit != nil, self.flow.isWritable { self.lastActivity = .now() }
+        if self.flow.isWritable { self.noteActivity() }
         self.advance(context)
         context.fireChannelWritabilityChanged()
     }
@@ -148,9 +146,9 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         if wrote {
             // Written into a socket that takes more: the client reads. Writes piling up behind a
             // full socket are no activity, so that a client that never reads is found idle.
-            if self.idleLimit != nil, context.channel.isWritable { self.lastActivity = .now() }
+            if context.channel.isWritable { self.noteActivity() }
             context.flush()
-            if self.idleLimit != nil { self.bufferedAtLastCheck = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes) }
+            if self.idleLimit != nil { self.bufferedAtLastCheck = Self.bufferedBytes(context) }
         }
         if self.readHeld, self.flow.wantsRead {
             self.readHeld = false
@@ -178,6 +176,21 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         self.advance(context)
     }
 
+    /// Bytes moved now; the idle clock is kept only when there is an idle limit.
+    private func noteActivity() {
+        if self.idleLimit != nil { self.lastActivity = .now() }
+    }
+
+    private func cancelIdleCheck() {
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
+    }
+
+    /// Bytes written that the socket has not taken yet.
+    private static func bufferedBytes(_ context: ChannelHandlerContext) -> Int? {
+        try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)
+    }
+
     private func scheduleIdleCheck(at deadline: NIODeadline, _ context: ChannelHandlerContext) {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.idleCheck = context.eventLoop.scheduleTask(deadline: deadline) { handler.value.checkIdle() }
@@ -189,7 +202,7 @@ final class KafkaConnectionHandler: ChannelDuplexHandler {
         self.idleCheck = nil
         guard let context = self.context, let limit = self.idleLimit else { return }
         let now = NIODeadline.now()
-        let buffered = try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)
+        let buffered = Self.bufferedBytes(context)
         if let buffered, let before = self.bufferedAtLastCheck, buffered < before { self.lastActivity = now }
         self.bufferedAtLastCheck = buffered
         switch self.flow.idleVerdict(lastActivity: self.lastActivity, now: now, limit: limit) {
