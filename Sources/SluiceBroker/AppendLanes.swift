@@ -36,13 +36,17 @@ final class AppendLanes: Sendable {
     }
 
     private let lanes = NIOLockedValueBox<[TopicPartition: Lane]>([:])
+    /// Whether work may run on a caller's thread at all (`runOrEnqueue`).
+    private let runsOnCallers: Bool
     private let slowAppendNanoseconds: UInt64
     private let slowBackoffNanoseconds: UInt64
     /// Until when (uptime nanoseconds) appends stay off the callers' threads.
     private let slowUntil = Atomic<UInt64>(0)
 
-    init(slowAppendNanoseconds: UInt64 = AppendLanes.slowAppendNanosecondsDefault,
+    /// `runsOnCallers` false: every piece of work runs in its lane.
+    init(runsOnCallers: Bool = true, slowAppendNanoseconds: UInt64 = AppendLanes.slowAppendNanosecondsDefault,
          slowBackoffNanoseconds: UInt64 = AppendLanes.slowBackoffNanosecondsDefault) {
+        self.runsOnCallers = runsOnCallers
         self.slowAppendNanoseconds = slowAppendNanoseconds
         self.slowBackoffNanoseconds = slowBackoffNanoseconds
     }
@@ -60,7 +64,7 @@ final class AppendLanes: Sendable {
     /// meanwhile.
     func runOrEnqueue(_ topicPartition: TopicPartition, _ work: @escaping @Sendable () -> Void) {
         let lane = self.lane(for: topicPartition)
-        if lane.pending.load(ordering: .acquiring) == 0,
+        if self.runsOnCallers, lane.pending.load(ordering: .acquiring) == 0,
            DispatchTime.now().uptimeNanoseconds >= self.slowUntil.load(ordering: .relaxed) {
             self.run(work, in: lane)
         } else {

@@ -56,13 +56,7 @@ extension Broker {
         // The others start on their lanes first, so that they append in parallel with the last.
         if let last = appends.popLast() {
             for (topicPartition, append) in appends { self.appendLanes.enqueue(topicPartition, append) }
-            // Only group commit keeps syncs off the appending thread: under the other policies an
-            // append may sync (and a roll seal) before it returns, which no event loop should wait for.
-            if case .groupCommit = self.log.options.durability {
-                self.appendLanes.runOrEnqueue(last.0, last.1)
-            } else {
-                self.appendLanes.enqueue(last.0, last.1)
-            }
+            self.appendLanes.runOrEnqueue(last.0, last.1)
         }
         let slot = ResponseSlot()
         let unfinished = response

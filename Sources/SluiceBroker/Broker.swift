@@ -15,7 +15,7 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
     let clusterId: String
     let logger: Logger
     /// Produce appends, one serial lane per partition.
-    let appendLanes = AppendLanes()
+    let appendLanes: AppendLanes
 
     /// The APIs this broker answers, with the versions it advertises: the ranges of the Kafka release
     /// whose specs generated the codecs, which clients use to infer the broker's version.
@@ -32,6 +32,13 @@ public final class Broker: RequestProcessor, @unchecked Sendable {
         self.config = config
         self.clusterId = clusterId
         self.logger = logger
+        // Only group commit keeps syncs off the appending thread: under the other policies an
+        // append may sync (and a roll seal) before it returns, which no event loop should wait for.
+        if case .groupCommit = log.options.durability {
+            self.appendLanes = AppendLanes(runsOnCallers: true)
+        } else {
+            self.appendLanes = AppendLanes(runsOnCallers: false)
+        }
         self.groups = try GroupCoordinator(log: log, initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs, logger: logger)
         self.transactions = try TransactionCoordinator(log: log, groups: self.groups, appendLanes: self.appendLanes,
                                                        transactionTimeoutMsMax: config.transactionTimeoutMsMax)

@@ -51,4 +51,13 @@ import Testing
         #expect(Self.runOrEnqueue(lanes, order, 6), "the backoff over: back on the caller's thread")
         #expect(order.withLockedValue { $0 } == [1, 2, 3, 4, 5, 6])
     }
+
+    /// A broker whose appends may sync before they return keeps every one in its lane.
+    @Test func lanesThatMayNotRunOnCallersNeverDo() async {
+        let lanes = AppendLanes(runsOnCallers: false)
+        let order = NIOLockedValueBox<[Int]>([])
+        #expect(!Self.runOrEnqueue(lanes, order, 1), "an idle lane, yet off the caller's thread")
+        await Self.drain(lanes)
+        #expect(order.withLockedValue { $0 } == [1])
+    }
 }
