@@ -414,11 +414,13 @@ static int run_latency(const struct options *options) {
     if (!groups || !group_counts) die("out of memory");
     int64_t start = now_ns();
     int64_t behind_max = 0;
+/* When the schedule makes record `index` due. */
+#define DUE_NS(index) (start + (int64_t)((index) * interval_ns))
     for (long long index = 0; index < total;) {
         int64_t now = now_ns();
         /* Every record whose time has come goes now; the schedule never drifts. */
-        while (index < total && start + (int64_t)(index * interval_ns) <= now) {
-            int64_t due = start + (int64_t)(index * interval_ns);
+        while (index < total && DUE_NS(index) <= now) {
+            int64_t due = DUE_NS(index);
             if (now - due > behind_max) behind_max = now - due;
             int partition = (int)(index % options->partitions);
             rd_kafka_message_t *group = groups + (size_t)partition * SEND_GROUP_RECORDS;
@@ -432,11 +434,9 @@ static int run_latency(const struct options *options) {
             if (group_counts[partition] == SEND_GROUP_RECORDS) send_pending(topic, groups, group_counts, partition);
         }
         for (int partition = 0; partition < options->partitions; partition++) send_pending(topic, groups, group_counts, partition);
-        if (index < total) {
-            int64_t due = start + (int64_t)(index * interval_ns);
-            sleep_until_ns(due > now + PACE_TICK_NS ? due : now + PACE_TICK_NS);
-        }
+        if (index < total) sleep_until_ns(DUE_NS(index) > now + PACE_TICK_NS ? DUE_NS(index) : now + PACE_TICK_NS);
     }
+#undef DUE_NS
     double send_seconds = (now_ns() - start) / 1e9;
     if (rd_kafka_flush(rk, 60000) != RD_KAFKA_RESP_ERR_NO_ERROR) fprintf(stderr, "kafka_bench: flush timed out\n");
     atomic_store(&state.stop_polling, 1);
