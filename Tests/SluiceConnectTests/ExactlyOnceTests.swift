@@ -57,7 +57,7 @@ struct ChangeLoad {
 
 extension PostgresCDCTests {
     /// The log's events replayed equal the tables, and no event is there twice.
-    static func expectLogMatchesTables(server: PostgresServer, dataDirectory: String, seed: UInt64) throws -> [String: [LoggedEvent]] {
+    static func expectLogMatchesTables(server: PostgresServer, dataDirectory: String, seed: UInt64) async throws -> [String: [LoggedEvent]] {
         let log = try Log(directory: dataDirectory)
         defer { try? log.close() }
         var all: [String: [LoggedEvent]] = [:]
@@ -66,7 +66,7 @@ extension PostgresCDCTests {
             all[table] = events
             let ordered = positionsStrictlyIncrease(events)
             #expect(ordered, "events of \(table) are in commit order, each once (seed \(seed))")
-            let expected = try server.psql("SELECT id, v, s FROM \(table) ORDER BY id").split(separator: "\n").map(String.init)
+            let expected = try await server.psql("SELECT id, v, s FROM \(table) ORDER BY id").split(separator: "\n").map(String.init)
             let actual = replay(events).values
                 .map { (id: $0["id"] as! Int, line: "\($0["id"] as! Int)|\($0["v"] as! Int)|\($0["s"] as! String)") }
                 .sorted { $0.id < $1.id }.map(\.line)
@@ -79,9 +79,9 @@ extension PostgresCDCTests {
 
     @Test func hundredThousandChangesExactlyOnceInCommitOrder() async throws {
         var random = SeededRandom()
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql(ChangeLoad.schema)
+        try await server.psql(ChangeLoad.schema)
         let directory = TemporaryDirectory(prefix: "cdc-exactly-once")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["a", "b"]))
@@ -89,12 +89,12 @@ extension PostgresCDCTests {
         var load = ChangeLoad()
         let path = directory.path + "/load.sql"
         try load.sql(random: &random, transactionCount: 700).write(toFile: path, atomically: true, encoding: .utf8)
-        let changed = ChangeLoad.changedRowCount(psqlOutput: try server.psqlFile(path))
+        let changed = ChangeLoad.changedRowCount(psqlOutput: try await server.psqlFile(path))
         #expect(changed >= 100_000, "the load changed \(changed) rows (seed \(random.seed))")
         #expect(try await server.waitForSlotCaughtUp("sluice"), "the slot caught up (seed \(random.seed))")
         #expect(await running.stop() == nil)
 
-        let events = try Self.expectLogMatchesTables(server: server, dataDirectory: directory.path + "/data", seed: random.seed)
+        let events = try await Self.expectLogMatchesTables(server: server, dataDirectory: directory.path + "/data", seed: random.seed)
         let changeEvents = events.values.joined().filter { ["c", "u", "d"].contains($0.op) }.count
         #expect(changeEvents == changed, "one event per changed row (seed \(random.seed))")
         let tombstones = events.values.joined().filter { $0.value == nil }.count
@@ -104,20 +104,20 @@ extension PostgresCDCTests {
     @Test func sigkilledConnectorStaysExactlyOnce() async throws {
         var random = SeededRandom()
         let kills = 10
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql(ChangeLoad.schema)
+        try await server.psql(ChangeLoad.schema)
         let directory = TemporaryDirectory(prefix: "cdc-crash")
         defer { directory.remove() }
         var load = ChangeLoad()
         let prefill = directory.path + "/prefill.sql"
         try load.sql(random: &random, transactionCount: 30).write(toFile: prefill, atomically: true, encoding: .utf8)
-        _ = try server.psqlFile(prefill)
+        _ = try await server.psqlFile(prefill)
         let path = directory.path + "/load.sql"
         try load.sql(random: &random, transactionCount: 300, pauseSeconds: 0.03).write(toFile: path, atomically: true, encoding: .utf8)
         let statusPath = directory.path + "/load.status"
         let loadCommand = server.psqlFileCommand(path).map(PostgresServer.shellQuoted).joined(separator: " ")
-        shell("(\(loadCommand) > '\(directory.path)/load.out' 2>&1; echo $? > '\(statusPath)') &")
+        _ = await shell("(\(loadCommand) > '\(directory.path)/load.out' 2>&1; echo $? > '\(statusPath)') &")
 
         let dataDirectory = directory.path + "/data"
         let arguments = ["cdc", "postgres", "--data-dir", dataDirectory, "--connection", server.connectionString, "--tables", "a,b",
@@ -125,26 +125,24 @@ extension PostgresCDCTests {
         var streamedRuns = 0
         for kill in 0..<kills {
             let child = try ChildProcess(sluiceExecutablePath(), arguments)
-            // A blocking sleep: the child must die at this moment whatever other tasks do.
+            // Timed on a thread of its own: the child dies at this moment whatever other tasks do.
             // The first kills come early, likely during the initial snapshot; later ones while streaming.
             let delayMs = kill < 3 ? Int.random(in: 50...600, using: &random) : Int.random(in: 200...1_500, using: &random)
-            usleep(useconds_t(delayMs * 1000))
-            child.kill()
-            child.wait()
+            await child.kill(after: .milliseconds(delayMs))
             if child.lines.contains(where: { $0.hasPrefix("streaming") }) { streamedRuns += 1 }
             print("crash test: run \(kill) killed after \(delayMs) ms: \(child.lines) \(child.standardError.prefix(300))")
         }
         let loadDeadline = ContinuousClock.now + .seconds(120)
-        while !FileManager.default.fileExists(atPath: statusPath) && ContinuousClock.now < loadDeadline { usleep(50_000) }
+        while !FileManager.default.fileExists(atPath: statusPath) && ContinuousClock.now < loadDeadline { try await Task.sleep(for: .milliseconds(50)) }
         let loadStatus = (try? String(contentsOfFile: statusPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(loadStatus == "0", "the load ran: \((try? String(contentsOfFile: directory.path + "/load.out", encoding: .utf8)) ?? "")")
 
         let last = try ChildProcess(sluiceExecutablePath(), arguments)
-        #expect(last.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("streaming") }, "the last run streams: \(last.standardError)")
+        #expect(await last.waitForLine(timeout: .seconds(120)) { $0.hasPrefix("streaming") }, "the last run streams: \(last.standardError)")
         #expect(try await server.waitForSlotCaughtUp("crash"), "the slot caught up (seed \(random.seed))")
         last.kill(signal: SIGTERM)
-        #expect(last.wait() == 0, "the last run ends cleanly on SIGTERM: \(last.standardError)")
+        #expect(await last.wait() == 0, "the last run ends cleanly on SIGTERM: \(last.standardError)")
         print("crash test: \(kills) kills, \(streamedRuns) of them while streaming (seed \(random.seed))")
-        _ = try Self.expectLogMatchesTables(server: server, dataDirectory: dataDirectory, seed: random.seed)
+        _ = try await Self.expectLogMatchesTables(server: server, dataDirectory: dataDirectory, seed: random.seed)
     }
 }

@@ -46,14 +46,14 @@ import _SluiceTestSupport
     }
 
     @Test func everyTypeInTheSnapshotAndTheStream() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql(Self.allTypesTable)
+        try await server.psql(Self.allTypesTable)
         let directory = TemporaryDirectory(prefix: "cdc-types")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["public.all_types"]))
         #expect(await running.flags.waitForStreaming(), "the connector streams")
-        try server.psql("""
+        try await server.psql("""
             INSERT INTO all_types VALUES (2, -7, -42, -0.5, '-Infinity', 2.25, '', 'w', false, '1999-12-31 23:59:59',
                 '1999-12-31 23:59:59+00', '1999-12-31', '00:00:00.25', '[1, "x"]', 'null', '00000000-0000-0000-0000-000000000000',
                 '\\x', '{{1,2},{3,4}}', '{}', 'sad', 'x', repeat(md5('seed'), 400));
@@ -105,18 +105,18 @@ import _SluiceTestSupport
     }
 
     @Test func anAddedColumnAppearsInLaterEvents() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE s (id int PRIMARY KEY, a text)")
+        try await server.psql("CREATE TABLE s (id int PRIMARY KEY, a text)")
         let directory = TemporaryDirectory(prefix: "cdc-schema")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["s"]))
         #expect(await running.flags.waitForStreaming())
-        try server.psql("INSERT INTO s VALUES (1, 'x')")
-        try server.psql("ALTER TABLE s ADD COLUMN c int DEFAULT 5")
-        try server.psql("INSERT INTO s VALUES (2, 'y', 7); UPDATE s SET a = 'z' WHERE id = 1")
-        try server.psql("ALTER TABLE s DROP COLUMN a")
-        try server.psql("INSERT INTO s VALUES (3, 8)")
+        try await server.psql("INSERT INTO s VALUES (1, 'x')")
+        try await server.psql("ALTER TABLE s ADD COLUMN c int DEFAULT 5")
+        try await server.psql("INSERT INTO s VALUES (2, 'y', 7); UPDATE s SET a = 'z' WHERE id = 1")
+        try await server.psql("ALTER TABLE s DROP COLUMN a")
+        try await server.psql("INSERT INTO s VALUES (3, 8)")
         #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
@@ -131,9 +131,9 @@ import _SluiceTestSupport
     }
 
     @Test func badInputGetsClearErrors() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE keyed (id int PRIMARY KEY); CREATE TABLE unkeyed (a int); CREATE TABLE full_identity (a int); ALTER TABLE full_identity REPLICA IDENTITY FULL")
+        try await server.psql("CREATE TABLE keyed (id int PRIMARY KEY); CREATE TABLE unkeyed (a int); CREATE TABLE full_identity (a int); ALTER TABLE full_identity REPLICA IDENTITY FULL")
         let directory = TemporaryDirectory(prefix: "cdc-errors")
         defer { directory.remove() }
 
@@ -165,28 +165,28 @@ import _SluiceTestSupport
         let running = try RunningConnector(dataDirectory: directory.path + "/dropped", configuration: configuration(server, tables: ["keyed"], slot: "dropped", mode: .never))
         #expect(await running.flags.waitForStreaming())
         #expect(await running.stop() == nil)
-        try server.psql("SELECT pg_drop_replication_slot('dropped')")
+        try await server.psql("SELECT pg_drop_replication_slot('dropped')")
         let dropped = try await failure(["keyed"], slot: "dropped", mode: .never)
         #expect(dropped?.code == .slotMissing, "\(String(describing: dropped))")
 
-        let replica = try PostgresServer(walLevel: "replica")
+        let replica = try await PostgresServer(walLevel: "replica")
         defer { replica.stop() }
-        try replica.psql("CREATE TABLE keyed (id int PRIMARY KEY)")
+        try await replica.psql("CREATE TABLE keyed (id int PRIMARY KEY)")
         #expect(try await failure(["keyed"], slot: "replica", on: replica)?.code == .walLevelNotLogical)
     }
 
     @Test func postgresRestartMidStreamLosesNothing() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE r (id int PRIMARY KEY, v int)")
+        try await server.psql("CREATE TABLE r (id int PRIMARY KEY, v int)")
         let directory = TemporaryDirectory(prefix: "cdc-restart")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["r"]))
         #expect(await running.flags.waitForStreaming())
-        try server.psql("INSERT INTO r SELECT g, g FROM generate_series(1, 3000) g")
-        try server.psql("UPDATE r SET v = v + 1 WHERE id <= 1000")
-        try server.restart()
-        try server.psql("INSERT INTO r SELECT g, g FROM generate_series(3001, 5000) g; DELETE FROM r WHERE id % 7 = 0")
+        try await server.psql("INSERT INTO r SELECT g, g FROM generate_series(1, 3000) g")
+        try await server.psql("UPDATE r SET v = v + 1 WHERE id <= 1000")
+        try await server.restart()
+        try await server.psql("INSERT INTO r SELECT g, g FROM generate_series(3001, 5000) g; DELETE FROM r WHERE id % 7 = 0")
         #expect(await running.flags.waitForStreaming(sessions: 2), "the connector reconnected")
         #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
@@ -197,7 +197,7 @@ import _SluiceTestSupport
         let events = try readEvents(log, "pg.public.r")
         let ordered = positionsStrictlyIncrease(events)
         #expect(ordered)
-        let expected = try server.psql("SELECT id, v FROM r ORDER BY id").split(separator: "\n").map(String.init)
+        let expected = try await server.psql("SELECT id, v FROM r ORDER BY id").split(separator: "\n").map(String.init)
         let actual = replay(events).values.map { "\($0["id"] as! Int)|\($0["v"] as! Int)" }
         #expect(actual.sorted { Int($0.split(separator: "|")[0])! < Int($1.split(separator: "|")[0])! } == expected)
         #expect(events.filter { $0.op == "c" }.count == 5000)
@@ -205,28 +205,28 @@ import _SluiceTestSupport
     }
 
     @Test func idleCapturedTablesStillLetTheSlotAdvance() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE captured (id int PRIMARY KEY); CREATE TABLE other (id int PRIMARY KEY)")
+        try await server.psql("CREATE TABLE captured (id int PRIMARY KEY); CREATE TABLE other (id int PRIMARY KEY)")
         let directory = TemporaryDirectory(prefix: "cdc-heartbeat")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["captured"]))
         #expect(await running.flags.waitForStreaming())
         // Only an uncaptured table changes: keepalives alone must move the slot's confirmed LSN.
-        try server.psql("INSERT INTO other SELECT generate_series(1, 20000)")
+        try await server.psql("INSERT INTO other SELECT generate_series(1, 20000)")
         #expect(try await server.waitForSlotCaughtUp("sluice", timeout: .seconds(60)))
         #expect(await running.stop() == nil)
     }
 
     @Test func keyChangesAndTruncatesFromARealServer() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE k (id int PRIMARY KEY, a text); CREATE TABLE f (a int, b text); ALTER TABLE f REPLICA IDENTITY FULL")
+        try await server.psql("CREATE TABLE k (id int PRIMARY KEY, a text); CREATE TABLE f (a int, b text); ALTER TABLE f REPLICA IDENTITY FULL")
         let directory = TemporaryDirectory(prefix: "cdc-keys")
         defer { directory.remove() }
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["k", "f"]))
         #expect(await running.flags.waitForStreaming())
-        try server.psql("""
+        try await server.psql("""
             INSERT INTO k VALUES (1, 'x'), (2, 'y');
             UPDATE k SET id = 10 WHERE id = 2;
             TRUNCATE k;
@@ -234,7 +234,7 @@ import _SluiceTestSupport
             UPDATE f SET b = 'q' WHERE a = 1;
             """)
         // Rows of 400 and 700 kB in one transaction: batches split so that none exceeds the topic's message limit.
-        try server.psql("INSERT INTO f SELECT g, repeat(md5(g::text), 12500 + (g % 2) * 9375) FROM generate_series(100, 104) g")
+        try await server.psql("INSERT INTO f SELECT g, repeat(md5(g::text), 12500 + (g % 2) * 9375) FROM generate_series(100, 104) g")
         #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
@@ -260,9 +260,9 @@ import _SluiceTestSupport
     /// A transaction larger than `flushBytesMax` is written in several log transactions (its events
     /// are not all held in memory until its commit), and still arrives whole and once.
     @Test func aTransactionLargerThanTheByteBoundIsSplitAndArrivesOnce() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE big (id int PRIMARY KEY, b text)")
+        try await server.psql("CREATE TABLE big (id int PRIMARY KEY, b text)")
         let directory = TemporaryDirectory(prefix: "cdc-split")
         defer { directory.remove() }
         var settings = configuration(server, tables: ["big"])
@@ -270,7 +270,7 @@ import _SluiceTestSupport
         let running = try RunningConnector(dataDirectory: directory.path + "/data", configuration: settings)
         #expect(await running.flags.waitForStreaming())
         // Twelve rows of 400 kB in one transaction: about 5 MB, five times the bound.
-        try server.psql("INSERT INTO big SELECT g, repeat(md5(g::text), 12500) FROM generate_series(1, 12) g")
+        try await server.psql("INSERT INTO big SELECT g, repeat(md5(g::text), 12500) FROM generate_series(1, 12) g")
         #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await running.stop() == nil)
         let log = try Log(directory: directory.path + "/data")
@@ -284,33 +284,33 @@ import _SluiceTestSupport
     }
 
     @Test func commandLineReportsBadInputAndListsSlots() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE t (id int PRIMARY KEY)")
-        try server.psql("SELECT pg_create_logical_replication_slot('listed', 'pgoutput')")
+        try await server.psql("CREATE TABLE t (id int PRIMARY KEY)")
+        try await server.psql("SELECT pg_create_logical_replication_slot('listed', 'pgoutput')")
         let directory = TemporaryDirectory(prefix: "cdc-cli")
         defer { directory.remove() }
-        let missing = try runProcess(sluiceExecutablePath(), ["cdc", "postgres", "--data-dir", directory.path + "/data",
+        let missing = try await runProcess(sluiceExecutablePath(), ["cdc", "postgres", "--data-dir", directory.path + "/data",
                                                                "--connection", server.connectionString, "--tables", "public.nope"])
         #expect(missing.status == 1)
         #expect(missing.errors.contains("missing table"), "\(missing.errors)")
-        let badPassword = try runProcess(sluiceExecutablePath(), [
+        let badPassword = try await runProcess(sluiceExecutablePath(), [
             "cdc", "postgres", "--data-dir", directory.path + "/data", "--tables", "t",
             "--connection", "postgresql://scram_user:wrong@127.0.0.1:\(server.port)/postgres"])
         #expect(badPassword.status == 1)
         #expect(badPassword.errors.contains("authentication failed"), "\(badPassword.errors)")
-        let slots = try runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString])
+        let slots = try await runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString])
         #expect(slots.status == 0)
         #expect(slots.output.contains("listed\tpgoutput"), "\(slots.output)")
-        let dropped = try runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString, "--drop", "listed"])
+        let dropped = try await runProcess(sluiceExecutablePath(), ["cdc", "slots", "--connection", server.connectionString, "--drop", "listed"])
         #expect(dropped.status == 0)
-        #expect(try server.psql("SELECT count(*) FROM pg_replication_slots").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try await server.psql("SELECT count(*) FROM pg_replication_slots").trimmingCharacters(in: .whitespacesAndNewlines) == "0")
     }
 
     @Test func serveRunsConnectorsFromAConfigurationFile() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE served (id int PRIMARY KEY, a text); INSERT INTO served VALUES (1, 'before')")
+        try await server.psql("CREATE TABLE served (id int PRIMARY KEY, a text); INSERT INTO served VALUES (1, 'before')")
         let directory = TemporaryDirectory(prefix: "cdc-serve")
         defer { directory.remove() }
         let configPath = directory.path + "/connect.json"
@@ -321,13 +321,13 @@ import _SluiceTestSupport
         let child = try ChildProcess(sluiceExecutablePath(), [
             "serve", "--data-dir", directory.path + "/data", "--kafka-listen", "127.0.0.1:\(PostgresServer.freePort())",
             "--connect-config", configPath])
-        #expect(child.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("cdc streaming") }, "\(child.standardError)")
-        let before = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
-        try server.psql("INSERT INTO served VALUES (2, 'after')")
+        #expect(await child.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("cdc streaming") }, "\(child.standardError)")
+        let before = try await server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
+        try await server.psql("INSERT INTO served VALUES (2, 'after')")
         #expect(try await server.waitForSlotCaughtUp("served"))
-        let after = try server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
+        let after = try await server.psql("SELECT confirmed_flush_lsn, pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'served'")
         child.kill(signal: SIGTERM)
-        #expect(child.wait() == 0, "\(child.standardError)")
+        #expect(await child.wait() == 0, "\(child.standardError)")
         let log = try Log(directory: directory.path + "/data")
         defer { try? log.close() }
         let ops = try readEvents(log, "srv.public.served").map { $0.op ?? "" }
@@ -335,9 +335,9 @@ import _SluiceTestSupport
     }
 
     @Test func anInterruptedSnapshotIsRedoneFromScratch() async throws {
-        let server = try PostgresServer()
+        let server = try await PostgresServer()
         defer { server.stop() }
-        try server.psql("CREATE TABLE snap (id int PRIMARY KEY, s text); INSERT INTO snap SELECT g, md5(g::text) FROM generate_series(1, 40000) g")
+        try await server.psql("CREATE TABLE snap (id int PRIMARY KEY, s text); INSERT INTO snap SELECT g, md5(g::text) FROM generate_series(1, 40000) g")
         let directory = TemporaryDirectory(prefix: "cdc-snapshot")
         defer { directory.remove() }
         let first = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
@@ -348,7 +348,7 @@ import _SluiceTestSupport
 
         let second = try RunningConnector(dataDirectory: directory.path + "/data", configuration: configuration(server, tables: ["snap"]))
         #expect(await second.flags.waitForStreaming())
-        try server.psql("INSERT INTO snap VALUES (40001, 'streamed')")
+        try await server.psql("INSERT INTO snap VALUES (40001, 'streamed')")
         #expect(try await server.waitForSlotCaughtUp("sluice"))
         #expect(await second.stop() == nil)
         let log = try Log(directory: directory.path + "/data")

@@ -43,7 +43,8 @@ final class PostgresServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    init(walLevel: String = "logical") throws {
+    /// Runs `initdb` and starts the server, on a thread of their own (`onOwnThread`).
+    init(walLevel: String = "logical") async throws {
         self.binDirectory = try Self.findBinDirectory()
         self.directory = TemporaryDirectory(prefix: "cdc-pgtest")
         self.port = Self.freePort()
@@ -51,20 +52,20 @@ final class PostgresServer: @unchecked Sendable {
             guard getpwnam("postgres") != nil else {
                 throw PostgresUnavailable(description: "running as root and there is no 'postgres' user to run PostgreSQL as")
             }
-            shell("chown postgres '\(self.directory.path)'")
+            _ = await shell("chown postgres '\(self.directory.path)'")
             self.runAs = ["/usr/sbin/runuser", "-u", "postgres", "--"]
         } else {
             self.runAs = []
         }
         do {
-            try self.setUp(walLevel: walLevel)
-            try self.start()
+            try await self.setUp(walLevel: walLevel)
+            try await self.start()
         } catch {
             self.directory.remove()
             throw error
         }
         do {
-            try self.psql("""
+            try await self.psql("""
                 CREATE ROLE scram_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
                 SET password_encryption = 'md5';
                 CREATE ROLE md5_user LOGIN REPLICATION SUPERUSER PASSWORD '\(Self.password)';
@@ -76,8 +77,8 @@ final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    private func setUp(walLevel: String) throws {
-        try self.run("initdb", ["-D", self.dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync"])
+    private func setUp(walLevel: String) async throws {
+        try await self.run("initdb", ["-D", self.dataDirectory, "-U", "postgres", "--auth=trust", "--no-sync"])
         let conf = """
 
             wal_level = \(walLevel)
@@ -105,7 +106,7 @@ final class PostgresServer: @unchecked Sendable {
 
             """
         try hba.write(toFile: self.dataDirectory + "/pg_hba.conf", atomically: true, encoding: .utf8)
-        if geteuid() == 0 { shell("chown postgres '\(self.dataDirectory)/pg_hba.conf'") }
+        if geteuid() == 0 { _ = await shell("chown postgres '\(self.dataDirectory)/pg_hba.conf'") }
     }
 
     private static func append(_ text: String, to path: String) throws {
@@ -117,9 +118,13 @@ final class PostgresServer: @unchecked Sendable {
 
     /// Runs a PostgreSQL tool to completion through the shell (`system`), its output in files: `pg_ctl
     /// start` leaves the server holding the descriptors it inherited, which pipes or Foundation's
-    /// Process would wait on.
+    /// Process would wait on. The wait is on a thread of its own (`onOwnThread`).
     @discardableResult
-    func run(_ tool: String, _ arguments: [String]) throws -> String {
+    func run(_ tool: String, _ arguments: [String]) async throws -> String {
+        try await onOwnThread { try self.runBlocking(tool, arguments) }
+    }
+
+    private func runBlocking(_ tool: String, _ arguments: [String]) throws -> String {
         // Only the server's own tools need the server's user; clients (psql) read the test's files as themselves.
         let prefix = ["initdb", "pg_ctl"].contains(tool) ? self.runAs : []
         let command = (prefix + ["\(self.binDirectory)/\(tool)"] + arguments).map(Self.shellQuoted).joined(separator: " ")
@@ -138,31 +143,32 @@ final class PostgresServer: @unchecked Sendable {
         "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    func start() throws {
-        try self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory.path + "/server.log", "-w", "-t", "60", "start"])
+    func start() async throws {
+        try await self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory.path + "/server.log", "-w", "-t", "60", "start"])
     }
 
     /// Restarts the server (a fast shutdown: connections are closed).
-    func restart() throws {
-        try self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory.path + "/server.log", "-w", "-t", "60", "-m", "fast", "restart"])
+    func restart() async throws {
+        try await self.run("pg_ctl", ["-D", self.dataDirectory, "-l", self.directory.path + "/server.log", "-w", "-t", "60", "-m", "fast", "restart"])
     }
 
-    /// Stops the server at once and removes its directory.
+    /// Stops the server at once and removes its directory. It blocks its caller (a `defer` cannot
+    /// await), but an immediate stop takes a moment.
     func stop() {
-        _ = try? self.run("pg_ctl", ["-D", self.dataDirectory, "-m", "immediate", "-w", "stop"])
+        _ = try? self.runBlocking("pg_ctl", ["-D", self.dataDirectory, "-m", "immediate", "-w", "stop"])
         self.directory.remove()
     }
 
     /// Runs SQL through psql as postgres; returns the unaligned, tuples-only output (`|` between columns).
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") throws -> String {
-        try self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
+    func psql(_ sql: String, database: String = "postgres") async throws -> String {
+        try await self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
                               "-X", "-q", "-A", "-t", "-F", "|", "-c", sql])
     }
 
     /// Runs an SQL file through psql (not quiet: the output has each statement's command tag).
-    func psqlFile(_ path: String) throws -> String {
-        try self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+    func psqlFile(_ path: String) async throws -> String {
+        try await self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
                               "-X", "-A", "-t", "-f", path])
     }
 
@@ -181,10 +187,10 @@ final class PostgresServer: @unchecked Sendable {
     /// Waits until the slot's confirmed_flush_lsn reaches the server's current WAL position (taken now):
     /// every change committed so far is durable in the connector's log.
     func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) async throws -> Bool {
-        let target = try self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
+        let target = try await self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            let answer = try self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
+            let answer = try await self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
             if answer.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return true }
             try await Task.sleep(for: .milliseconds(50))
         }

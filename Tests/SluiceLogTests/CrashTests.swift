@@ -23,12 +23,12 @@ import _SluiceTestSupport
                 "_crash-appender", "--data-dir", directory.path, "--run", "\(round)", "--concurrency", "4",
                 "--records-per-batch", "\(Int.random(in: 1...40, using: &random))", "--segment-bytes", "16384",
             ])
-            let ready = child.waitForLine { $0.hasPrefix("ready") }
+            let ready = await child.waitForLine { $0.hasPrefix("ready") }
             #expect(ready, "round \(round): child did not start: \(child.standardError) seed \(random.seed)")
             // Kill at a random moment: sometimes at once, sometimes after many acknowledgements.
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...150, using: &random)))
             child.kill()
-            child.wait()
+            await child.wait()
             for line in child.lines where line.hasPrefix("ack ") {
                 let parts = line.split(separator: " ")
                 acknowledged[String(parts[4])] = (Int32(parts[1])!, Int64(parts[2])!, Int64(parts[3])!)
@@ -71,7 +71,7 @@ import _SluiceTestSupport
         }
         #expect(seenBatches.values.allSatisfy { $0 == 1 }, "no batch appears twice")
         try log.close()
-        let verify = try runProcess(binary, ["log", "verify", "--data-dir", directory.path])
+        let verify = try await runProcess(binary, ["log", "verify", "--data-dir", directory.path])
         #expect(verify.status == 0, "log verify: \(verify.output) \(verify.errors)")
         #expect(verify.output.contains("verified: no problems"))
     }

@@ -197,7 +197,7 @@ import _SluiceTestSupport
     static func withSmallDisk(size: String, _ body: (_ mountPoint: String, _ options: LogOptions) async throws -> Void) async throws {
         let directory = TemporaryDirectory(prefix: "sluice-tmpfs")
         defer { directory.remove() }
-        let mounted = shell("mount -t tmpfs -o size=\(size) tmpfs '\(directory.path)' 2>/dev/null") == 0
+        let mounted = await shell("mount -t tmpfs -o size=\(size) tmpfs '\(directory.path)' 2>/dev/null") == 0
         try #require(mounted, "this test mounts a \(size) tmpfs and needs root")
         defer { shell("umount '\(directory.path)'") }
         var options = LogOptions(durability: .groupCommit(interval: .milliseconds(1)))
@@ -213,7 +213,7 @@ import _SluiceTestSupport
             try log.createTopic("t", config: config)
             let partition = try log.partition(TopicPartition("t", 0))
             // Ballast to delete later, so that space can be freed.
-            shell("dd if=/dev/zero of='\(mountPoint)/ballast' bs=1k count=64 2>/dev/null")
+            _ = await shell("dd if=/dev/zero of='\(mountPoint)/ballast' bs=1k count=64 2>/dev/null")
             var acknowledged: [String] = []
             var failure: SluiceError?
             for index in 0..<10_000 {
@@ -233,7 +233,7 @@ import _SluiceTestSupport
             #expect(try readAll(partition).map(\.valueString) == acknowledged)
             #expect(partition.logEndOffset == Int64(acknowledged.count))
             // Space freed: appends work again and continue at the next offset.
-            shell("rm -f '\(mountPoint)/ballast'")
+            _ = await shell("rm -f '\(mountPoint)/ballast'")
             let next = try await partition.appendDurably(Batches.strings(["after"]))
             #expect(next.baseOffset == Int64(acknowledged.count))
             acknowledged.append("after")

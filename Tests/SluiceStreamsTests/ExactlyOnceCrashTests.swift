@@ -14,7 +14,7 @@ import _SluiceTestSupport
     static let partitionCount: Int32 = 4
 
     @Test(arguments: ["exactly-once", "at-least-once"])
-    func sigkilledPipelineCommitsExactlyTheOracle(guarantee: String) throws {
+    func sigkilledPipelineCommitsExactlyTheOracle(guarantee: String) async throws {
         var random = SeededRandom()
         let directory = TemporaryDirectory(prefix: "sluice-streams-crash")
         defer { directory.remove() }
@@ -44,20 +44,17 @@ import _SluiceTestSupport
         while !finished {
             _ = unlink(goFile)
             let child = try ChildProcess(binary, arguments + ["--wait-for-file", goFile])
-            let ready = child.waitForLine(timeout: .seconds(60)) { $0 == "ready" }
+            let ready = await child.waitForLine(timeout: .seconds(60)) { $0 == "ready" }
             #expect(ready, "the child started: \(child.standardError) (seed \(random.seed))")
             // Processing starts now, however late this process saw "ready".
             #expect(FileManager.default.createFile(atPath: goFile, contents: nil))
             if kills < Self.kills {
-                // A blocking sleep: resuming an awaiting task can wait for seconds while other suites
-                // occupy the cooperative threads, and the child would finish before it is killed.
-                usleep(useconds_t(Int.random(in: 20...150, using: &random) * 1000))
-                child.kill()
-                let status = child.wait()
+                // Timed on a thread of its own: resuming an awaiting task can wait for seconds while
+                // other suites occupy the cooperative threads, and the child would finish before it is killed.
+                await child.kill(after: .milliseconds(Int.random(in: 20...150, using: &random)))
                 if child.lines.contains("done") { finished = true } else { kills += 1 }
-                _ = status
             } else {
-                let status = child.wait()
+                let status = await child.wait()
                 #expect(status == 0, "the last run ends cleanly: \(child.standardError)")
                 finished = true
             }

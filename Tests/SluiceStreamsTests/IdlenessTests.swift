@@ -9,7 +9,7 @@ import _SluiceTestSupport
 /// A task reading two topics takes the least of their watermarks; a topic that stays idle past the
 /// idleness timeout stops holding the task's watermark back, so windows still complete.
 @Suite struct IdlenessTests {
-    @Test func anIdleInputStopsHoldingTheWatermarkBack() throws {
+    @Test func anIdleInputStopsHoldingTheWatermarkBack() async throws {
         let directory = TemporaryDirectory(prefix: "sluice-idleness")
         defer { directory.remove() }
         let log = try Log(directory: directory.path + "/data", options: LogOptions(durability: .osManaged))
@@ -51,7 +51,7 @@ import _SluiceTestSupport
         while Date() < deadline {
             windows = try windowResults("counts", log: log)
             if windows.count >= 5 { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         #expect(windows.count >= 5, "windows completed once the quiet input went idle: \(windows)")
         #expect(windows["k[10000, 20000)"] == [11], "the first window holds the quiet record too")

@@ -61,6 +61,35 @@ public final class ChildProcess: @unchecked Sendable {
         return self.process.terminationStatus
     }
 
+    /// `wait()` from a task, on a thread of its own (`onOwnThread`).
+    @discardableResult
+    public func wait() async -> Int32 {
+        await onOwnThread { self.wait() }
+    }
+
+    /// Sends `signal` once `delay` has passed, timed on a thread of its own so that the moment holds
+    /// whatever the pool's other tasks do, and waits for the end.
+    @discardableResult
+    public func kill(after delay: Duration, signal: Int32 = SIGKILL) async -> Int32 {
+        let microseconds = delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000
+        return await onOwnThread {
+            usleep(useconds_t(microseconds))
+            self.kill(signal: signal)
+            return self.wait()
+        }
+    }
+
+    /// `waitForLine` from a task: it polls with `Task.sleep` and holds no thread.
+    public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if self.lines.contains(where: predicate) { return true }
+            if !self.process.isRunning { return self.lines.contains(where: predicate) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
     /// Waits until a printed line satisfies `predicate`, up to `timeout`.
     public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -78,6 +107,11 @@ public func runProcess(_ executable: String, _ arguments: [String]) throws -> (s
     let child = try ChildProcess(executable, arguments)
     let status = child.wait()
     return (status, child.lines.joined(separator: "\n"), child.standardError)
+}
+
+/// `runProcess` from a task, on a thread of its own (`onOwnThread`).
+public func runProcess(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String, errors: String) {
+    try await onOwnThread { try runProcess(executable, arguments) }
 }
 
 /// Reads a pipe to its end on a thread of its own, keeping what it read. The thread holds the file

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Runs blocking work (a child process's end, a `system` call, a sleep that must not yield) on a
+/// thread of its own and awaits it there.
+///
+/// The tests run as tasks on Swift's cooperative pool, which has one thread per core: two on the
+/// CI machine. A test that blocks one of them (waiting for a child, running psql, sleeping) takes
+/// it from every other test running beside it, and two such tests starve the rest, among them the
+/// connector or broker under test in this process, for as long as they block.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try work() }) }
+        thread.start()
+    }
+}
+
+/// `onOwnThread` for work that cannot fail.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: work()) }
+        thread.start()
+    }
+}
+
+/// `shell`, on a thread of its own.
+public func shell(_ command: String) async -> Int32 {
+    await onOwnThread { shell(command) }
+}
