@@ -97,11 +97,13 @@ final class ProgressFlags: @unchecked Sendable {
     /// Waits without holding a thread: the connector under test runs on the same cooperative pool.
     func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            // A last look after the deadline: a pause between two looks can outlast it.
+            let late = ContinuousClock.now >= deadline
             if self.streamingSessions >= sessions { return true }
+            if late { return false }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return false
     }
 }
 
@@ -117,7 +119,10 @@ final class RunningConnector: @unchecked Sendable {
         let flags = self.flags
         self.connector = PostgresCDCConnector(configuration: configuration, log: self.log, onProgress: { flags.record($0) })
         let connector = self.connector
-        self.task = Task { try await connector.run() }
+        // Above the tests' own priority: each priority has its own threads in Swift's pool (one per
+        // core each), and CPU-bound tests running beside this one at the default priority would
+        // otherwise hold the connector for as long as they run.
+        self.task = Task(priority: .high) { try await connector.run() }
     }
 
     /// Stops the connector; returns its error, if it failed.

@@ -189,11 +189,13 @@ final class PostgresServer: @unchecked Sendable {
     func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) async throws -> Bool {
         let target = try await self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            // A last look after the deadline: a pause between two looks can outlast it.
+            let late = ContinuousClock.now >= deadline
             let answer = try await self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
             if answer.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return true }
+            if late { return false }
             try await Task.sleep(for: .milliseconds(50))
         }
-        return false
     }
 }

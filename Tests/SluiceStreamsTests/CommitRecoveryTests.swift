@@ -18,8 +18,8 @@ import _SluiceTestSupport
         let log = try Log(directory: directory.path + "/data", options: LogOptions(durability: .osManaged))
         defer { try? log.close() }
         let client = EmbeddedLogClient(log: log)
-        try log.createTopic("in", config: TopicConfig(partitionCount: 2))
-        try log.createTopic("out", config: TopicConfig(partitionCount: 1))
+        try log.createTopic("in", config: TopicConfig.keepingAll(partitionCount: 2))
+        try log.createTopic("out", config: TopicConfig.keepingAll(partitionCount: 1))
         for partition in Int32(0)..<2 {
             let records = (0..<10).map { ProducerRecord(key: Array("k\($0)".utf8), value: Array("p\(partition)-\($0)".utf8), timestamp: 1_000) }
             _ = try log.partition(TopicPartition("in", partition)).append(try RecordBatchBuilder.batch(records))

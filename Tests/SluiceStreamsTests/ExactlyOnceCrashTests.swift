@@ -31,7 +31,7 @@ import _SluiceTestSupport
                                            timestamp: timestamp))
             }
             try produce(records, to: "in", partitionCount: Self.partitionCount, log: log, random: &random)
-            try log.createTopic("out", config: TopicConfig(partitionCount: 3))
+            try log.createTopic("out", config: TopicConfig.keepingAll(partitionCount: 3))
             try log.close()
         }
 
@@ -51,8 +51,10 @@ import _SluiceTestSupport
             if kills < Self.kills {
                 // Timed on a thread of its own: resuming an awaiting task can wait for seconds while
                 // other suites occupy the cooperative threads, and the child would finish before it is killed.
-                await child.kill(after: .milliseconds(Int.random(in: 20...150, using: &random)))
+                let delayMs = Int.random(in: 20...150, using: &random)
+                await child.kill(after: .milliseconds(delayMs))
                 if child.lines.contains("done") { finished = true } else { kills += 1 }
+                print("streams crash test (\(guarantee)): run \(kills) killed after \(delayMs) ms: \(child.lines) \(child.standardError.prefix(300))")
             } else {
                 let status = await child.wait()
                 #expect(status == 0, "the last run ends cleanly: \(child.standardError)")

@@ -14,9 +14,9 @@ import _SluiceTestSupport
         defer { directory.remove() }
         let log = try Log(directory: directory.path + "/data", options: LogOptions(durability: .osManaged))
         defer { try? log.close() }
-        try log.createTopic("busy", config: TopicConfig(partitionCount: 1))
-        try log.createTopic("quiet", config: TopicConfig(partitionCount: 1))
-        try log.createTopic("counts", config: TopicConfig(partitionCount: 1))
+        try log.createTopic("busy", config: TopicConfig.keepingAll(partitionCount: 1))
+        try log.createTopic("quiet", config: TopicConfig.keepingAll(partitionCount: 1))
+        try log.createTopic("counts", config: TopicConfig.keepingAll(partitionCount: 1))
         // One record on the quiet topic at the start, then nothing.
         _ = try log.partition(TopicPartition("quiet", 0)).append(
             try RecordBatchBuilder.batch([ProducerRecord(key: Array("k".utf8), value: withUnsafeBytes(of: Int64(1).bigEndian) { Array($0) }, timestamp: 10_000)]))
@@ -47,10 +47,12 @@ import _SluiceTestSupport
         // Before the timeout the quiet topic's watermark (10 s) holds every window back; after it,
         // the busy topic's watermark (69 s less nothing) completes the windows up to 60 s.
         var windows: [String: [Int64]] = [:]
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
+        // Read once more after the deadline: a pause between two reads can outlast it on a loaded machine.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let late = ContinuousClock.now >= deadline
             windows = try windowResults("counts", log: log)
-            if windows.count >= 5 { break }
+            if windows.count >= 5 || late { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(windows.count >= 5, "windows completed once the quiet input went idle: \(windows)")

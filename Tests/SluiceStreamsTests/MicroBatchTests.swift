@@ -15,7 +15,7 @@ import _SluiceTestSupport
         defer { try? log.close() }
         let records = WindowSemanticsTests.input(count: 4_000, keys: 10, random: &random)
         try produce(records, to: "in", partitionCount: 2, log: log, random: &random)
-        try log.createTopic("out", config: TopicConfig(partitionCount: 1))
+        try log.createTopic("out", config: TopicConfig.keepingAll(partitionCount: 1))
 
         var expected: [String: [Int64]] = [:]
         for partition in Int32(0)..<2 {

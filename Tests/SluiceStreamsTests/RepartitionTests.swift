@@ -25,7 +25,7 @@ import _SluiceTestSupport
                                        timestamp: clock - Int64.random(in: 0...100, using: &random)))
         }
         try produce(records, to: "clicks", partitionCount: 4, log: log, random: &random)
-        try log.createTopic("per-region", config: TopicConfig(partitionCount: 2))
+        try log.createTopic("per-region", config: TopicConfig.keepingAll(partitionCount: 2))
 
         let builder = StreamsBuilder()
         builder.stream("clicks", key: .string, value: .int64, outOfOrdernessMs: 100)

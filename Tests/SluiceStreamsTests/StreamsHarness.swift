@@ -14,7 +14,7 @@ struct InputRecord: Sendable {
 /// Writes `records` into `topic` (created with `partitionCount` partitions), each to the partition
 /// murmur2 of its key picks, in batches of random sizes so that batch boundaries vary.
 func produce(_ records: [InputRecord], to topic: String, partitionCount: Int32, log: Log, random: inout SeededRandom) throws {
-    try log.createTopic(topic, config: TopicConfig(partitionCount: partitionCount))
+    try log.createTopic(topic, config: TopicConfig.keepingAll(partitionCount: partitionCount))
     var pending: [Int32: [ProducerRecord]] = [:]
     func flush(_ partition: Int32) throws {
         guard let records = pending[partition], !records.isEmpty else { return }
@@ -70,4 +70,16 @@ func windowResults(_ topic: String, log: Log) throws -> [String: [Int64]] {
         }
     }
     return grouped
+}
+
+extension TopicConfig {
+    /// A topic that keeps its records whatever their times. The tests' event times lie in 1970, and
+    /// time retention (7 days unless set) deletes such records, the active segment's too, at the
+    /// log's first maintenance pass, 30 s after it opens: a test slowed past that by a loaded
+    /// machine would find its input gone.
+    static func keepingAll(partitionCount: Int32) -> TopicConfig {
+        var config = TopicConfig(partitionCount: partitionCount)
+        config.retentionMs = -1
+        return config
+    }
 }

@@ -13,8 +13,8 @@ import _SluiceTestSupport
         defer { directory.remove() }
         let log = try Log(directory: directory.path + "/data", options: LogOptions(durability: .osManaged))
         defer { try? log.close() }
-        try log.createTopic("prices", config: TopicConfig(partitionCount: 2))
-        try log.createTopic("price-changes", config: TopicConfig(partitionCount: 1))
+        try log.createTopic("prices", config: TopicConfig.keepingAll(partitionCount: 2))
+        try log.createTopic("price-changes", config: TopicConfig.keepingAll(partitionCount: 1))
         /// The latest value per key, "deleted" after a tombstone.
         var latest: [String: String] = [:]
         var random = SeededRandom()

@@ -77,7 +77,7 @@ import _SluiceTestSupport
 
         for (index, run) in Self.runs.enumerated() {
             let application = "\(name)-\(index)"
-            try log.createTopic("out-\(application)", config: TopicConfig(partitionCount: 2))
+            try log.createTopic("out-\(application)", config: TopicConfig.keepingAll(partitionCount: 2))
             let builder = StreamsBuilder()
             builder.stream("in", key: .string, value: .int64, outOfOrdernessMs: Self.disorderMs)
                 .groupByKey(key: .string, value: .int64)
@@ -128,7 +128,7 @@ import _SluiceTestSupport
         }
         for (index, run) in Self.runs.enumerated() {
             let application = "\(name)-\(index)"
-            try log.createTopic("out-\(application)", config: TopicConfig(partitionCount: 2))
+            try log.createTopic("out-\(application)", config: TopicConfig.keepingAll(partitionCount: 2))
             let builder = StreamsBuilder()
             builder.stream("in", key: .string, value: .int64, outOfOrdernessMs: Self.disorderMs)
                 .groupByKey(key: .string, value: .int64)

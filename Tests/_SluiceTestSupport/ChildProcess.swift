@@ -79,15 +79,16 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// `waitForLine` from a task: it polls with `Task.sleep` and holds no thread.
+    /// `waitForLine` from a task: it polls with `Task.sleep` and holds no thread. It looks once more
+    /// after the deadline, since a pause between two looks can outlast it on a loaded machine.
     public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            let late = ContinuousClock.now >= deadline
             if self.lines.contains(where: predicate) { return true }
-            if !self.process.isRunning { return self.lines.contains(where: predicate) }
+            if late || !self.process.isRunning { return self.lines.contains(where: predicate) }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return false
     }
 
     /// Waits until a printed line satisfies `predicate`, up to `timeout`.
