@@ -4,6 +4,7 @@ import SluiceConnect
 import SluiceCore
 import SluiceLog
 import Testing
+import _SluiceTestSupport
 
 /// One event as read back from a table topic.
 struct LoggedEvent: @unchecked Sendable {
@@ -96,14 +97,7 @@ final class ProgressFlags: @unchecked Sendable {
 
     /// Waits without holding a thread: the connector under test runs on the same cooperative pool.
     func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            // A last look after the deadline: a pause between two looks can outlast it.
-            let late = ContinuousClock.now >= deadline
-            if self.streamingSessions >= sessions { return true }
-            if late { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await eventually(timeout: timeout, every: .milliseconds(20)) { self.streamingSessions >= sessions }
     }
 }
 

@@ -163,13 +163,13 @@ final class PostgresServer: @unchecked Sendable {
     @discardableResult
     func psql(_ sql: String, database: String = "postgres") async throws -> String {
         try await self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
-                              "-X", "-q", "-A", "-t", "-F", "|", "-c", sql])
+                                    "-X", "-q", "-A", "-t", "-F", "|", "-c", sql])
     }
 
     /// Runs an SQL file through psql (not quiet: the output has each statement's command tag).
     func psqlFile(_ path: String) async throws -> String {
         try await self.run("psql", ["-h", "127.0.0.1", "-p", String(self.port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-                              "-X", "-A", "-t", "-f", path])
+                                    "-X", "-A", "-t", "-f", path])
     }
 
     /// The psql command line for a load run in the background.
@@ -188,14 +188,9 @@ final class PostgresServer: @unchecked Sendable {
     /// every change committed so far is durable in the connector's log.
     func waitForSlotCaughtUp(_ slot: String, timeout: Duration = .seconds(120)) async throws -> Bool {
         let target = try await self.psql("SELECT pg_current_wal_insert_lsn()").trimmingCharacters(in: .whitespacesAndNewlines)
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            // A last look after the deadline: a pause between two looks can outlast it.
-            let late = ContinuousClock.now >= deadline
+        return try await eventually(timeout: timeout, every: .milliseconds(50)) {
             let answer = try await self.psql("SELECT confirmed_flush_lsn >= '\(target)'::pg_lsn FROM pg_replication_slots WHERE slot_name = '\(slot)'")
-            if answer.trimmingCharacters(in: .whitespacesAndNewlines) == "t" { return true }
-            if late { return false }
-            try await Task.sleep(for: .milliseconds(50))
+            return answer.trimmingCharacters(in: .whitespacesAndNewlines) == "t"
         }
     }
 }

@@ -47,13 +47,9 @@ import _SluiceTestSupport
         // Before the timeout the quiet topic's watermark (10 s) holds every window back; after it,
         // the busy topic's watermark (69 s less nothing) completes the windows up to 60 s.
         var windows: [String: [Int64]] = [:]
-        // Read once more after the deadline: a pause between two reads can outlast it on a loaded machine.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            let late = ContinuousClock.now >= deadline
+        _ = try await eventually(timeout: .seconds(30), every: .milliseconds(50)) {
             windows = try windowResults("counts", log: log)
-            if windows.count >= 5 || late { break }
-            try await Task.sleep(for: .milliseconds(50))
+            return windows.count >= 5
         }
         #expect(windows.count >= 5, "windows completed once the quiet input went idle: \(windows)")
         #expect(windows["k[10000, 20000)"] == [11], "the first window holds the quiet record too")

@@ -79,16 +79,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// `waitForLine` from a task: it polls with `Task.sleep` and holds no thread. It looks once more
-    /// after the deadline, since a pause between two looks can outlast it on a loaded machine.
+    /// `waitForLine` from a task (`eventually`): it holds no thread.
     public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let late = ContinuousClock.now >= deadline
-            if self.lines.contains(where: predicate) { return true }
-            if late || !self.process.isRunning { return self.lines.contains(where: predicate) }
-            try? await Task.sleep(for: .milliseconds(5))
+        _ = await eventually(timeout: timeout, every: .milliseconds(5)) {
+            self.lines.contains(where: predicate) || !self.process.isRunning
         }
+        return self.lines.contains(where: predicate)
     }
 
     /// Waits until a printed line satisfies `predicate`, up to `timeout`.

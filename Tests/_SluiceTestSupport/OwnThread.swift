@@ -26,3 +26,16 @@ public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async 
 public func shell(_ command: String) async -> Int32 {
     await onOwnThread { shell(command) }
 }
+
+/// Looks at `condition` every `interval` until it holds or `timeout` has passed, and once more after
+/// the deadline: on a loaded machine one pause between two looks can outlast the whole timeout.
+/// Returns whether the condition held. Each pause is a `Task.sleep`, which holds no thread.
+public func eventually(timeout: Duration, every interval: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        let late = ContinuousClock.now >= deadline
+        if try await condition() { return true }
+        if late { return false }
+        try? await Task.sleep(for: interval)
+    }
+}
