@@ -95,7 +95,7 @@ final class ProgressFlags: @unchecked Sendable {
     var reconnectCount: Int { self.lock.withLock { self.reconnects } }
     var snapshotChunkCount: Int { self.lock.withLock { self.snapshotChunks } }
 
-    /// Waits without holding a thread: the connector under test runs on the same cooperative pool.
+    /// Waits without holding a thread of the tests' pool (`eventually`).
     func waitForStreaming(sessions: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
         await eventually(timeout: timeout, every: .milliseconds(20)) { self.streamingSessions >= sessions }
     }

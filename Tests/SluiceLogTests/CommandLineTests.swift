@@ -59,7 +59,7 @@ func sluice(_ arguments: [String], input: String? = nil) throws -> (status: Int3
         #expect(try sluice(["topic", "list"] + data).output.isEmpty)
     }
 
-    @Test func errorsAreOneActionableLineAndANonZeroExit() throws {
+    @Test func errorsAreOneActionableLineAndANonZeroExit() async throws {
         let directory = TemporaryDirectory(prefix: "sluice-cli")
         defer { directory.remove() }
         let data = ["--data-dir", directory.path]
@@ -77,7 +77,7 @@ func sluice(_ arguments: [String], input: String? = nil) throws -> (status: Int3
         // A data directory held by another process.
         let holder = try ChildProcess(sluiceExecutablePath(), ["_crash-appender", "--run", "1", "--batches", "1000000"] + data)
         defer { holder.kill(); holder.wait() }
-        #expect(holder.waitForLine { $0.hasPrefix("ready") })
+        #expect(await holder.waitForLine { $0.hasPrefix("ready") })
         let locked = try sluice(["topic", "list"] + data)
         #expect(locked.status == 1)
         #expect(locked.errors.contains("is in use by process \(holder.process.processIdentifier)"))

@@ -53,8 +53,9 @@ import _SluiceTestSupport
                 // other suites occupy the cooperative threads, and the child would finish before it is killed.
                 let delayMs = Int.random(in: 20...150, using: &random)
                 await child.kill(after: .milliseconds(delayMs))
-                if child.lines.contains("done") { finished = true } else { kills += 1 }
-                print("streams crash test (\(guarantee)): run \(kills) killed after \(delayMs) ms: \(child.lines) \(child.standardError.prefix(300))")
+                let done = child.lines.contains("done")
+                print("streams crash test (\(guarantee)): run \(kills + 1) \(done ? "finished before its kill" : "killed") after \(delayMs) ms: \(child.lines) \(child.standardError.prefix(300))")
+                if done { finished = true } else { kills += 1 }
             } else {
                 let status = await child.wait()
                 #expect(status == 0, "the last run ends cleanly: \(child.standardError)")

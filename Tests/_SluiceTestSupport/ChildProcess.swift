@@ -79,23 +79,13 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// `waitForLine` from a task (`eventually`): it holds no thread.
+    /// Waits until a printed line satisfies `predicate`, up to `timeout`, or the process ends
+    /// (`eventually`): it holds no thread.
     public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) async -> Bool {
         _ = await eventually(timeout: timeout, every: .milliseconds(5)) {
             self.lines.contains(where: predicate) || !self.process.isRunning
         }
         return self.lines.contains(where: predicate)
-    }
-
-    /// Waits until a printed line satisfies `predicate`, up to `timeout`.
-    public func waitForLine(timeout: Duration = .seconds(30), _ predicate: (String) -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if self.lines.contains(where: predicate) { return true }
-            if !self.process.isRunning { return self.lines.contains(where: predicate) }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-        return false
     }
 }
 

@@ -3,10 +3,11 @@ import Foundation
 /// Runs blocking work (a child process's end, a `system` call, a sleep that must not yield) on a
 /// thread of its own and awaits it there.
 ///
-/// The tests run as tasks on Swift's cooperative pool, which has one thread per core: two on the
-/// CI machine. A test that blocks one of them (waiting for a child, running psql, sleeping) takes
-/// it from every other test running beside it, and two such tests starve the rest, among them the
-/// connector or broker under test in this process, for as long as they block.
+/// The tests run as tasks on Swift's cooperative pool, which has one thread per core for each
+/// priority: two at the tests' default priority on the CI machine. A test that blocks one of them
+/// (waiting for a child, running psql, sleeping) takes it from every other task at that priority,
+/// and two such tests starve the rest, among them the broker under test in this process, for as
+/// long as they block.
 public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try work() }) }
